@@ -1,0 +1,387 @@
+"""The command line: parse, call the pure core, render, exit with a documented code.
+
+Exit codes: 0 success; 1 a replay or check found a mismatch; 2 bad input or usage (one
+line on stderr naming the option or file, the value and what is wrong; nothing on
+stdout); 3 ``status --within`` found a buyer deadline inside that time; 130 Ctrl-C.
+"""
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from protectcalc import __version__
+from protectcalc.errors import InputError, RuleSetError
+from protectcalc.order import OrderInput, build_order
+from protectcalc.render import OutputFormat
+
+EXIT_OK = 0
+EXIT_MISMATCH = 1
+EXIT_BAD_INPUT = 2
+EXIT_DEADLINE_NEAR = 3
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="protectcalc",
+    help="Buyer-protection deadlines for marketplace orders (AliExpress first): "
+    "when protection ends, when to open a dispute, and how the dispute rounds run.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+EVENTS_PANEL = "Order events (YYYY-MM-DD, YYYY-MM-DDTHH:MM[+HH:MM], today, yesterday, now)"
+LISTING_PANEL = "Listing, place and rules"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"protectcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Buyer-protection deadlines for marketplace orders."""
+
+
+def _event(flag: str, text: str) -> Any:
+    return Annotated[
+        str | None, typer.Option(flag, help=text, rich_help_panel=EVENTS_PANEL, show_default=False)
+    ]
+
+
+def _listing(flag: str, text: str) -> Any:
+    return Annotated[
+        str | None, typer.Option(flag, help=text, rich_help_panel=LISTING_PANEL, show_default=False)
+    ]
+
+
+def _many(flag: str, text: str, panel: str) -> Any:
+    return Annotated[
+        list[str] | None, typer.Option(flag, help=text, rich_help_panel=panel, show_default=False)
+    ]
+
+
+_ORDER_OPTIONS: dict[str, Any] = {
+    "placed": _event("--placed", "When the order was placed."),
+    "paid": _event("--paid", "When the payment was confirmed."),
+    "cancel_requested": _event(
+        "--cancel-requested", "When you asked to cancel (paid, not shipped)."
+    ),
+    "shipped": _event("--shipped", "When the seller shipped."),
+    "delivered": _event("--delivered", "When tracking showed 'Issued to recipient'."),
+    "confirmed": _event("--confirmed", "When receipt was confirmed (also by accident)."),
+    "dispute_opened": _event("--dispute-opened", "When you opened the dispute."),
+    "seller_responded": _many(
+        "--seller-responded",
+        "When the seller answered; repeat for each round, in order.",
+        EVENTS_PANEL,
+    ),
+    "buyer_responded": _many(
+        "--buyer-responded", "When you answered/edited the dispute; repeat, in order.", EVENTS_PANEL
+    ),
+    "escalated": _event("--escalated", "When the dispute escalated to the administration."),
+    "dispute_closed": _event("--dispute-closed", "When the dispute was closed."),
+    "dispute_outcome": _listing(
+        "--dispute-outcome", "How it closed: buyer_won, seller_won, partial, cancelled."
+    ),
+    "processing_days": _listing("--processing-days", "Processing time from the listing, days."),
+    "delivery_days": _listing("--delivery-days", "Delivery period from the listing, days."),
+    "extended": _many(
+        "--extended", "Days the seller extended protection; repeatable.", LISTING_PANEL
+    ),
+    "tz": _listing("--tz", "The order's IANA time zone (default: the system zone)."),
+    "buyer_country": _listing("--buyer-country", "Your country (ISO code) for business days."),
+    "buyer_subdivision": _listing(
+        "--buyer-subdivision", "Your state or region, where the calendar needs one."
+    ),
+    "seller_country": _listing("--seller-country", "The seller's country (default CN)."),
+    "payment_method": _listing(
+        "--payment-method",
+        "card, wallet, cash, western_union, bank_transfer, cash_on_delivery: where a refund goes.",
+    ),
+    "shipping": _listing("--shipping", "standard (default) or premium."),
+    "rules": _listing("--rules", "Rule set name or TOML file (default aliexpress)."),
+    "readings": _many(
+        "--reading",
+        "Pick another reading where the seeds disagree: RULE=NAME; repeatable.",
+        LISTING_PANEL,
+    ),
+    "as_of": _listing("--as-of", "Judge the order as of this moment (default now)."),
+    "dayfirst": Annotated[
+        bool,
+        typer.Option(
+            "--dayfirst", help="Read 03/04/2026 as 3 April.", rich_help_panel=LISTING_PANEL
+        ),
+    ],
+    "monthfirst": Annotated[
+        bool,
+        typer.Option(
+            "--monthfirst", help="Read 03/04/2026 as 4 March.", rich_help_panel=LISTING_PANEL
+        ),
+    ],
+}
+_ORDER_FILE = Annotated[
+    Path | None,
+    typer.Argument(
+        help="An order file (YAML, the scenario format without expect); options "
+        "given on the command line override it.",
+        show_default=False,
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def order_options(func: F) -> F:
+    """Give a command the shared order options; it receives them as ``order: OrderInput``.
+
+    The options are declared once here; the command's own parameters come first.
+    """
+    own = [
+        p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "order"
+    ]
+    shared = [
+        inspect.Parameter(
+            "order_file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_ORDER_FILE
+        )
+    ]
+    for name, annotation in _ORDER_OPTIONS.items():
+        default: Any = False if name in ("dayfirst", "monthfirst") else None
+        shared.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+            )
+        )
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in _ORDER_OPTIONS}
+        order_file = kwargs.pop("order_file")
+        kwargs["order"] = _order_input(order_file, values)
+        return func(**kwargs)
+
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper  # type: ignore[return-value]
+
+
+def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
+    dayfirst, monthfirst = values.pop("dayfirst"), values.pop("monthfirst")
+    if dayfirst and monthfirst:
+        raise InputError("dayfirst", None, "and --monthfirst cannot both be given")
+    for name in ("seller_responded", "buyer_responded", "extended", "readings"):
+        values[name] = tuple(values[name] or ())
+    given = OrderInput(**values, dayfirst=True if dayfirst else False if monthfirst else None)
+    if order_file is None:
+        return given
+    from protectcalc.orderfile import load_order_input
+
+    return load_order_input(order_file).merged(given)
+
+
+def compute(order: OrderInput) -> Any:
+    """Parse the order, load its rules and compute the timeline (the shell's one core call)."""
+    from protectcalc.rules import load_rule_set, parse_readings
+    from protectcalc.shell import now, system_zone
+    from protectcalc.timeline import compute_timeline
+
+    if order.is_empty():
+        raise InputError(
+            "ORDER",
+            None,
+            "no order events given: give at least one of --placed, "
+            "--paid, --shipped, --delivered, --confirmed, --dispute-opened "
+            "(or an order file)",
+        )
+    zone = system_zone() if order.tz is None else None
+    rules = load_rule_set(order.rules, parse_readings(order.readings))
+    parsed, as_of = build_order(order, now(), zone or _utc())
+    return compute_timeline(parsed, rules, as_of)
+
+
+def _utc() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("UTC")
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="table (default), json, csv or ics.", case_sensitive=False),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (whole or not at all) instead of stdout.",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write machine output to a file atomically, or to stdout."""
+    from protectcalc.shell import write_atomically, write_stdout
+
+    if output is None:
+        write_stdout(text)
+    else:
+        try:
+            write_atomically(output, text)
+        except OSError as error:
+            raise InputError(
+                "output", str(output), f"cannot be written ({error.strerror})"
+            ) from None
+        typer.echo(f"wrote {output}", err=True)
+
+
+def render(timeline: Any, output_format: OutputFormat, output: Path | None) -> None:
+    """Render a timeline in the chosen format (table through Rich, the rest as plain text)."""
+    match output_format:
+        case OutputFormat.JSON:
+            from protectcalc.render.jsonout import render_json
+
+            emit(render_json(timeline), output)
+        case OutputFormat.CSV:
+            from protectcalc.render.csvout import render_csv
+
+            emit(render_csv(timeline), output)
+        case OutputFormat.ICS:
+            from protectcalc.render.ics import render_ics
+
+            emit(render_ics(timeline), output)
+        case OutputFormat.TABLE:
+            from protectcalc.render.table import render_table
+
+            if output is not None:
+                raise InputError(
+                    "output", str(output), "needs a machine format: --format json, csv or ics"
+                )
+            console_out(render_table(timeline))
+
+
+def console_out(renderable: Any) -> None:
+    """Print a Rich renderable: colour only on a terminal, NO_COLOR honoured."""
+    from rich.console import Console
+
+    Console(highlight=False).print(renderable)
+
+
+@app.command()
+@order_options
+def timeline(
+    order: OrderInput,
+    output_format: FormatOption = OutputFormat.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """Print every deadline of an order, with who must act and the source of each rule.
+
+    [bold]Examples[/bold]
+
+    Receipt confirmed by accident on 1 March, parcel still on its way:
+
+        [cyan]protectcalc timeline --confirmed 2026-03-01 --tz Europe/Moscow[/cyan]
+
+    A parcel in transit with a 45-day delivery period, as JSON for a script:
+
+        [cyan]protectcalc timeline --shipped 2026-02-10 --delivery-days 45 --format json[/cyan]
+
+    A dispute in its second round:
+
+        [cyan]protectcalc timeline --dispute-opened 2026-03-15 --seller-responded 2026-03-17 \\
+        --buyer-responded 2026-03-26[/cyan]
+    """
+    render(compute(order), output_format, output)
+
+
+@app.command()
+def rules(
+    rule_set: Annotated[
+        str | None, typer.Option("--rules", help="Rule set name or TOML file.", show_default=False)
+    ] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show the rule set: each rule's value, meaning, sources, and the other readings.
+
+    [bold]Examples[/bold]
+
+        [cyan]protectcalc rules[/cyan]
+
+        [cyan]protectcalc rules --format json[/cyan]
+    """
+    from protectcalc.render.rulesout import render_rules_json, render_rules_table
+    from protectcalc.rules import load_rule_set
+
+    loaded = load_rule_set(rule_set)
+    match output_format:
+        case OutputFormat.JSON:
+            emit(render_rules_json(loaded), None)
+        case OutputFormat.TABLE:
+            console_out(render_rules_table(loaded))
+        case _:
+            raise InputError("format", output_format.value, "rules can be shown as table or json")
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    sys.stderr.write(f"protectcalc: {message}\n")
+    return code
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the command line and return the exit code; every error becomes one line."""
+    from typer._click.exceptions import ClickException
+
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="protectcalc", standalone_mode=False)
+    except InputError as error:
+        return _fail(str(error))
+    except RuleSetError as error:
+        return _fail(str(error))
+    except ClickException as error:
+        return _fail(error.format_message().replace("\n", " "), error.exit_code)
+    except typer.Exit as done:
+        return done.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``| head``): stop quietly, as Unix tools do."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
+def main() -> None:
+    """Console-script entry point."""
+    code = run()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _quiet_broken_pipe()
+    sys.exit(code)

@@ -1,0 +1,250 @@
+"""Instants, zones and elapsed time: the exact arithmetic every deadline rests on.
+
+SPEC section 2: a date without a time is 00:00 at the start of that local day; a rule of
+N days adds exactly N x 24 h of elapsed time (so the wall-clock hour moves across a
+daylight-saving change); the parser is strict and never guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from protectcalc.errors import InputError
+
+RawTime = str | date | datetime
+"""A moment as the user gave it: text, or a date/datetime read from a YAML file."""
+
+_ISO = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
+    r"(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+_NUMERIC = re.compile(
+    r"(?P<a>\d{1,2})(?P<sep>[./])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2,4})"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+)
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
+_DURATION = re.compile(r"(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?")
+_ISO_DURATION = re.compile(
+    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?)?"
+)
+_MAX_DURATION = timedelta(days=3660)
+_KEYWORDS = ("now", "today", "yesterday", "tomorrow")
+
+
+def parse_zone(name: str, field: str = "tz") -> ZoneInfo:
+    """An IANA zone by name; a misspelled, empty or path-like name is an error, never UTC."""
+    text = name.strip()
+    if not text:
+        raise InputError(field, name, "is empty: give an IANA time zone such as Europe/Moscow")
+    if not _ZONE_NAME.fullmatch(text) or ".." in text or len(text) > 64:
+        raise InputError(field, name, "is not an IANA time zone name such as Europe/Moscow")
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InputError(
+            field, name, "is not a known IANA time zone (for example Europe/Moscow, UTC)"
+        ) from None
+
+
+def zone_name(zone: tzinfo) -> str:
+    """The IANA name of a zone, for output."""
+    return getattr(zone, "key", None) or str(zone)
+
+
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of a local day (after a midnight DST gap: the gap's end)."""
+    return wall_to_instant(datetime.combine(day, time()), zone, gap_ok=True)
+
+
+def wall_to_instant(
+    wall: datetime, zone: ZoneInfo, *, gap_ok: bool = False, field: str = "", raw: object = None
+) -> datetime:
+    """Attach a zone to a naive wall-clock time.
+
+    An ambiguous time (the repeated hour in autumn) is read as its first occurrence, the
+    earlier instant, so a deadline counted from it is never later than the real one. A time
+    that does not exist (the skipped hour in spring) is an error unless ``gap_ok``, when it
+    becomes the first instant after the gap.
+    """
+    aware = wall.replace(tzinfo=zone, fold=0)
+    normalised = aware.astimezone(UTC).astimezone(zone)
+    if normalised.replace(tzinfo=None) != wall:
+        if not gap_ok:
+            raise InputError(
+                field,
+                raw if raw is not None else wall.isoformat(),
+                f"does not exist in {zone_name(zone)} (clocks skip it for daylight saving)",
+            )
+        return normalised
+    return aware
+
+
+def parse_instant(
+    raw: RawTime,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    field: str,
+    dayfirst: bool | None = None,
+) -> datetime:
+    """Read a moment strictly: ISO 8601, a keyword, or an unambiguous numeric date.
+
+    Accepted: ``2026-03-01``, ``2026-03-01T14:30``, ``2026-03-01 14:30:05``, with an
+    optional ``Z`` or ``+03:00`` offset; ``now``, ``today``, ``yesterday``, ``tomorrow``;
+    ``01/03/2026`` only when ``dayfirst`` is given (True day-first, False month-first) or
+    when only one reading is a real date. Missing fields are never filled from today,
+    two-digit years are never guessed, nothing is parsed fuzzily.
+    """
+    if isinstance(raw, datetime):
+        if raw.tzinfo is None:
+            return wall_to_instant(raw, zone, field=field, raw=raw.isoformat())
+        return raw.astimezone(zone)
+    if isinstance(raw, date):
+        return start_of_day(raw, zone)
+    if not isinstance(raw, str):
+        raise InputError(field, raw, "is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    text = raw.strip()
+    keyword = text.lower()
+    if keyword in _KEYWORDS:
+        local_now = now.astimezone(zone)
+        if keyword == "now":
+            return local_now
+        offset = {"today": 0, "yesterday": -1, "tomorrow": 1}[keyword]
+        return start_of_day(local_now.date() + timedelta(days=offset), zone)
+    iso = _ISO.fullmatch(text)
+    if iso:
+        return _from_iso(iso, text, zone, field)
+    numeric = _NUMERIC.fullmatch(text)
+    if numeric:
+        return _from_numeric(numeric, text, zone, field, dayfirst)
+    raise InputError(
+        field,
+        raw,
+        "is not a date: use YYYY-MM-DD, YYYY-MM-DDTHH:MM (optionally with +HH:MM), "
+        "now, today or yesterday",
+    )
+
+
+def _from_iso(match: re.Match[str], text: str, zone: ZoneInfo, field: str) -> datetime:
+    parts = match.groupdict()
+    fraction = (parts["f"] or "").ljust(6, "0")
+    try:
+        wall = datetime(
+            int(parts["y"]),
+            int(parts["m"]),
+            int(parts["d"]),
+            int(parts["H"] or 0),
+            int(parts["M"] or 0),
+            int(parts["S"] or 0),
+            int(fraction or 0),
+        )
+    except ValueError as error:
+        raise InputError(field, text, f"is not a real date or time ({error})") from None
+    offset = parts["tz"]
+    if offset is None:
+        if parts["H"] is None:
+            return start_of_day(wall.date(), zone)
+        return wall_to_instant(wall, zone, field=field, raw=text)
+    if offset == "Z":
+        return wall.replace(tzinfo=UTC).astimezone(zone)
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise InputError(field, text, "has an impossible UTC offset")
+    delta = timedelta(hours=hours, minutes=minutes) * sign
+    return wall.replace(tzinfo=timezone(delta)).astimezone(zone)
+
+
+def _from_numeric(
+    match: re.Match[str], text: str, zone: ZoneInfo, field: str, dayfirst: bool | None
+) -> datetime:
+    parts = match.groupdict()
+    if len(parts["y"]) != 4:
+        raise InputError(field, text, "has a two-digit year: write the year in full, YYYY")
+    first, second, year = int(parts["a"]), int(parts["b"]), int(parts["y"])
+    readings: list[tuple[int, int]] = []  # (month, day)
+    if dayfirst is None:
+        for month, day in ((second, first), (first, second)):
+            if _is_real_date(year, month, day) and (month, day) not in readings:
+                readings.append((month, day))
+        if len(readings) > 1:
+            raise InputError(
+                field,
+                text,
+                "is ambiguous (day-first or month-first?): use YYYY-MM-DD, "
+                "or add --dayfirst or --monthfirst",
+            )
+    else:
+        readings.append((second, first) if dayfirst else (first, second))
+    if not readings or not _is_real_date(year, *readings[0]):
+        raise InputError(field, text, "is not a real date")
+    month, day = readings[0]
+    try:
+        wall = datetime(
+            year, month, day, int(parts["H"] or 0), int(parts["M"] or 0), int(parts["S"] or 0)
+        )
+    except ValueError as error:
+        raise InputError(field, text, f"is not a real time ({error})") from None
+    if parts["H"] is None:
+        return start_of_day(wall.date(), zone)
+    return wall_to_instant(wall, zone, field=field, raw=text)
+
+
+def _is_real_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def add_elapsed(instant: datetime, elapsed: timedelta) -> datetime:
+    """Add exact elapsed time (countdown semantics), keeping the instant's zone.
+
+    Python's aware arithmetic adds wall-clock time; going through UTC makes N days exactly
+    N x 24 h, so across a daylight-saving change the local hour moves.
+    """
+    zone = instant.tzinfo
+    assert zone is not None, "instants are always timezone-aware"
+    return (instant.astimezone(UTC) + elapsed).astimezone(zone)
+
+
+def parse_duration(raw: str, field: str = "within") -> timedelta:
+    """A span such as ``36h``, ``3d``, ``2d12h``, ``90m``, ``P2D`` or ``PT36H``."""
+    text = raw.strip()
+    match = _ISO_DURATION.fullmatch(text.upper()) if text.upper().startswith("P") else None
+    if match is None and not text.upper().startswith("P"):
+        match = _DURATION.fullmatch(text.lower())
+    if match is None or not any(match.groupdict().values()):
+        raise InputError(field, raw, "is not a duration: use e.g. 36h, 3d, 2d12h or P2D")
+    parts = {key: int(value) for key, value in match.groupdict().items() if value}
+    span = timedelta(
+        weeks=parts.get("w", 0),
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+    )
+    if span > _MAX_DURATION:
+        raise InputError(field, raw, "is longer than ten years")
+    return span
+
+
+def format_span(span: timedelta) -> str:
+    """A human span: ``14d 23h``, ``5h 30m``, or ``overdue by 2d 1h``."""
+    seconds = int(span.total_seconds())
+    prefix = "overdue by " if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        text = f"{days}d {hours}h"
+    elif hours:
+        text = f"{hours}h {minutes}m"
+    else:
+        text = f"{minutes}m"
+    return prefix + text

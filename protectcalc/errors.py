@@ -1,0 +1,39 @@
+"""One error type for everything the user can get wrong.
+
+The shell turns an :class:`InputError` into one line on stderr and exit code 2; the
+core never prints. ``field`` is the order field (``confirmed``), so each caller can name
+it in its own words (``--confirmed`` on the command line, ``order.confirmed`` in a file).
+"""
+
+from __future__ import annotations
+
+
+def option_label(field: str) -> str:
+    """How the command line spells an order field: ``dispute_opened`` -> ``--dispute-opened``.
+
+    Upper-case names (``ORDER_FILE``, ``TZ``) are arguments or variables and stay as they are.
+    """
+    if not field or field.isupper() or not field.replace("_", "").isalnum():
+        return field
+    return "--" + field.replace("_", "-")
+
+
+class InputError(ValueError):
+    """Bad input: names the field, the value and what is wrong with it."""
+
+    def __init__(self, field: str, value: object, problem: str) -> None:
+        self.field = field
+        self.value = value
+        self.problem = problem
+        super().__init__(self.describe(option_label(field)))
+
+    def describe(self, label: str) -> str:
+        """The one-line message, naming the input as ``label``."""
+        if self.value is None or self.value == "":
+            shown = "" if self.value is None else " ''"
+            return f"{label}{shown}: {self.problem}"
+        return f"{label} {self.value!s}: {self.problem}"
+
+
+class RuleSetError(ValueError):
+    """A rule set file that cannot be read or does not validate."""

@@ -1,0 +1,191 @@
+"""The domain: an order's events, the milestones computed from them, and the result.
+
+Everything here is frozen; instants are timezone-aware ``datetime`` objects in the order's
+zone, business-day results are plain ``date`` objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Actor(StrEnum):
+    """Who must act by a milestone."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+    PLATFORM = "platform"
+
+
+class Phase(StrEnum):
+    """Where the order stands as of a moment (SPEC section 3)."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    AWAITING_SHIPMENT = "awaiting_shipment"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    CONFIRMED = "confirmed"
+    DISPUTE_AWAITING_SELLER = "dispute_awaiting_seller"
+    DISPUTE_AWAITING_BUYER = "dispute_awaiting_buyer"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+    PROTECTION_EXPIRED = "protection_expired"
+
+
+class Shipping(StrEnum):
+    """The delivery option bought with the order (003: standard or premium)."""
+
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
+class PaymentMethod(StrEnum):
+    """How the order was paid; decides where a refund goes (003)."""
+
+    CARD = "card"
+    WALLET = "wallet"
+    CASH = "cash"
+    WESTERN_UNION = "western_union"
+    BANK_TRANSFER = "bank_transfer"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+
+
+class DisputeOutcome(StrEnum):
+    """How a closed dispute ended."""
+
+    BUYER_WON = "buyer_won"
+    SELLER_WON = "seller_won"
+    PARTIAL = "partial"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order's real events and listing data, parsed and checked."""
+
+    timezone: ZoneInfo
+    placed: datetime | None = None
+    paid: datetime | None = None
+    cancel_requested: datetime | None = None
+    shipped: datetime | None = None
+    delivered: datetime | None = None
+    confirmed: datetime | None = None
+    dispute_opened: datetime | None = None
+    seller_responded: tuple[datetime, ...] = ()
+    buyer_responded: tuple[datetime, ...] = ()
+    escalated: datetime | None = None
+    dispute_closed: datetime | None = None
+    dispute_outcome: DisputeOutcome | None = None
+    processing_days: int | None = None
+    delivery_days: int | None = None
+    extended: tuple[int, ...] = ()
+    buyer_country: str | None = None
+    buyer_subdivision: str | None = None
+    seller_country: str = "CN"
+    payment_method: PaymentMethod | None = None
+    shipping: Shipping = Shipping.STANDARD
+
+    def events(self) -> list[tuple[str, datetime]]:
+        """Every real event as (field, instant), in field order."""
+        found: list[tuple[str, datetime]] = []
+        for name in SINGLE_EVENTS:
+            value = getattr(self, name)
+            if value is not None:
+                found.append((name, value))
+        found.extend(("seller_responded", at) for at in self.seller_responded)
+        found.extend(("buyer_responded", at) for at in self.buyer_responded)
+        return found
+
+
+SINGLE_EVENTS: tuple[str, ...] = (
+    "placed",
+    "paid",
+    "cancel_requested",
+    "shipped",
+    "delivered",
+    "confirmed",
+    "dispute_opened",
+    "escalated",
+    "dispute_closed",
+)
+"""The order fields that hold one event instant each."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule comes from: a seed document and a short quote of it."""
+
+    seed: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One deadline or event on the timeline.
+
+    ``at`` is None for a business-day result, which is a local date only.
+    """
+
+    id: str
+    day: date
+    at: datetime | None
+    actor: Actor
+    rule: str
+    explain: str
+    projected: bool = False
+    sources: tuple[Source, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """What the buyer should do next, by when, and what happens otherwise."""
+
+    action: str
+    milestone: str | None = None
+    deadline: datetime | None = None
+    deadline_day: date | None = None
+    act_by: datetime | None = None
+    if_nothing: str | None = None
+
+
+@dataclass(frozen=True)
+class Warning:
+    """Something the user must know: a trap, a disagreement, an uncertain date."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The headline numbers: the end of protection and the whole dispute plan."""
+
+    protection_end: datetime | None = None
+    safe_dispute_date: date | None = None
+    escalation: datetime | None = None
+    total_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything computed for one order as of one moment."""
+
+    rules: str
+    timezone: str
+    as_of: datetime
+    phase: Phase
+    milestones: tuple[Milestone, ...]
+    summary: Summary
+    next: NextAction | None
+    warnings: tuple[Warning, ...] = field(default=())
+
+    def milestone(self, milestone_id: str) -> Milestone | None:
+        """The milestone with this id, if the order's events allow it."""
+        for item in self.milestones:
+            if item.id == milestone_id:
+                return item
+        return None

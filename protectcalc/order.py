@@ -1,0 +1,256 @@
+"""From what the user typed to a checked :class:`Order`.
+
+The command line, order files and scenario files all produce an :class:`OrderInput`
+(raw text or YAML scalars); :func:`build_order` parses and checks it. Pure: the current
+time comes in as an argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from protectcalc.clock import RawTime, parse_instant, parse_zone
+from protectcalc.errors import InputError, option_label
+from protectcalc.model import SINGLE_EVENTS, DisputeOutcome, Order, PaymentMethod, Shipping
+from protectcalc.rules import RuleSet
+
+RawCount = str | int
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """An order as given, before parsing: every field optional, values as typed."""
+
+    placed: RawTime | None = None
+    paid: RawTime | None = None
+    cancel_requested: RawTime | None = None
+    shipped: RawTime | None = None
+    delivered: RawTime | None = None
+    confirmed: RawTime | None = None
+    dispute_opened: RawTime | None = None
+    seller_responded: tuple[RawTime, ...] = ()
+    buyer_responded: tuple[RawTime, ...] = ()
+    escalated: RawTime | None = None
+    dispute_closed: RawTime | None = None
+    dispute_outcome: str | None = None
+    processing_days: RawCount | None = None
+    delivery_days: RawCount | None = None
+    extended: tuple[RawCount, ...] = ()
+    tz: str | None = None
+    buyer_country: str | None = None
+    buyer_subdivision: str | None = None
+    seller_country: str | None = None
+    payment_method: str | None = None
+    shipping: str | None = None
+    rules: str | None = None
+    readings: tuple[str, ...] = ()
+    as_of: RawTime | None = None
+    dayfirst: bool | None = None
+
+    def merged(self, override: OrderInput) -> OrderInput:
+        """This input with every field that ``override`` sets replaced by its value."""
+        changes: dict[str, Any] = {}
+        for item in fields(override):
+            value = getattr(override, item.name)
+            if value is not None and value != ():
+                changes[item.name] = value
+        return replace(self, **changes)
+
+    def is_empty(self) -> bool:
+        """True when no order event at all was given."""
+        return all(getattr(self, name) is None for name in SINGLE_EVENTS) and not (
+            self.seller_responded or self.buyer_responded
+        )
+
+
+def build_order(raw: OrderInput, now: datetime, default_zone: ZoneInfo) -> tuple[Order, datetime]:
+    """Parse and check an order; returns it with the ``as_of`` moment (``now`` by default)."""
+    zone = parse_zone(raw.tz) if raw.tz is not None else default_zone
+
+    def instant(value: RawTime | None, field: str) -> datetime | None:
+        if value is None:
+            return None
+        return parse_instant(value, zone, now, field=field, dayfirst=raw.dayfirst)
+
+    events = {name: instant(getattr(raw, name), name) for name in SINGLE_EVENTS}
+    seller = tuple(
+        parse_instant(v, zone, now, field="seller_responded", dayfirst=raw.dayfirst)
+        for v in raw.seller_responded
+    )
+    buyer = tuple(
+        parse_instant(v, zone, now, field="buyer_responded", dayfirst=raw.dayfirst)
+        for v in raw.buyer_responded
+    )
+    as_of = instant(raw.as_of, "as_of") or now.astimezone(zone)
+    order = Order(
+        timezone=zone,
+        seller_responded=seller,
+        buyer_responded=buyer,
+        dispute_outcome=_choice(DisputeOutcome, raw.dispute_outcome, "dispute_outcome"),
+        processing_days=_days(raw.processing_days, "processing_days", low=0, high=365),
+        delivery_days=_days(raw.delivery_days, "delivery_days", low=1, high=365),
+        extended=tuple(_days(v, "extended", low=1, high=3650) or 0 for v in raw.extended),
+        buyer_country=_country(raw.buyer_country, "buyer_country"),
+        buyer_subdivision=raw.buyer_subdivision.strip() if raw.buyer_subdivision else None,
+        seller_country=_country(raw.seller_country, "seller_country") or "CN",
+        payment_method=_choice(PaymentMethod, raw.payment_method, "payment_method"),
+        shipping=_choice(Shipping, raw.shipping, "shipping") or Shipping.STANDARD,
+        **events,
+    )
+    return order, as_of
+
+
+def _days(value: RawCount | None, field: str, *, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InputError(field, value, "is not a whole number of days")
+    text = str(value).strip()
+    if not text.lstrip("-").isdigit() or len(text) > 6:
+        raise InputError(field, value, "is not a whole number of days")
+    number = int(text)
+    if not low <= number <= high:
+        raise InputError(field, value, f"must be from {low} to {high} days")
+    return number
+
+
+def _country(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().upper()
+    if not (len(text) == 2 and text.isalpha() and text.isascii()):
+        raise InputError(field, value, "is not a two-letter ISO 3166 country code such as RU or US")
+    return text
+
+
+_Choice = TypeVar("_Choice", DisputeOutcome, PaymentMethod, Shipping)
+
+
+def _choice(kind: type[_Choice], value: str | None, field: str) -> _Choice | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower().replace("-", "_")
+    try:
+        return kind(text)
+    except ValueError:
+        known = ", ".join(item.value for item in kind)
+        raise InputError(field, value, f"is not one of: {known}") from None
+
+
+def check_order(order: Order, rules: RuleSet) -> None:
+    """Refuse an order whose events cannot have happened in that order (SPEC section 6)."""
+    _require_before(order, "placed", "paid")
+    _require_before(order, "paid", "cancel_requested")
+    _require_before(order, "placed", "cancel_requested")
+    _require_before(
+        order,
+        "cancel_requested",
+        "shipped",
+        strict=True,
+        problem="an order cannot be cancelled after it was shipped (003)",
+    )
+    for first in ("placed", "paid"):
+        for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
+            _require_before(order, first, later)
+    _require_before(order, "shipped", "delivered")
+    _require_before(order, "shipped", "dispute_opened")
+    if order.dispute_opened is None:
+        for name in ("seller_responded", "buyer_responded", "escalated", "dispute_closed"):
+            if getattr(order, name):
+                raise InputError(
+                    name,
+                    _show(getattr(order, name)),
+                    "needs --dispute-opened: there is no dispute to answer or close",
+                )
+    _check_rounds(order, rules)
+    if order.dispute_outcome is not None and order.dispute_closed is None:
+        raise InputError("dispute_outcome", order.dispute_outcome.value, "needs --dispute-closed")
+    if order.processing_days is not None and order.paid is None and order.placed is None:
+        raise InputError("processing_days", order.processing_days, "needs --paid")
+    if order.delivery_days is not None and order.shipped is None:
+        raise InputError("delivery_days", order.delivery_days, "needs --shipped")
+    if order.extended:
+        if order.delivery_days is None:
+            raise InputError(
+                "extended",
+                _show(order.extended),
+                "needs --shipped and --delivery-days: it extends the delivery period",
+            )
+        limit = rules["protection_extension_max"].low
+        if sum(order.extended) > limit:
+            raise InputError(
+                "extended",
+                "+".join(str(d) for d in order.extended),
+                f"adds up to {sum(order.extended)} days; the seller can extend "
+                f"protection by {limit} days at most (000)",
+            )
+
+
+def _check_rounds(order: Order, rules: RuleSet) -> None:
+    opened = order.dispute_opened
+    if opened is None:
+        return
+    rounds = rules.count("dispute_rounds")
+    for name in ("seller_responded", "buyer_responded"):
+        answers = getattr(order, name)
+        if len(answers) > rounds:
+            raise InputError(
+                name,
+                _show(answers),
+                f"gives {len(answers)} answers; the rules allow {rounds} rounds",
+            )
+    if len(order.buyer_responded) > len(order.seller_responded):
+        raise InputError(
+            "buyer_responded",
+            _show(order.buyer_responded[len(order.seller_responded)]),
+            "has no seller answer before it to respond to",
+        )
+    previous, previous_name = opened, "dispute_opened"
+    for k, seller_at in enumerate(order.seller_responded):
+        _order_pair(previous_name, previous, "seller_responded", seller_at)
+        previous, previous_name = seller_at, "seller_responded"
+        if k < len(order.buyer_responded):
+            _order_pair(previous_name, previous, "buyer_responded", order.buyer_responded[k])
+            previous, previous_name = order.buyer_responded[k], "buyer_responded"
+    for name in ("escalated", "dispute_closed"):
+        moment = getattr(order, name)
+        if moment is not None:
+            _order_pair(previous_name, previous, name, moment)
+    if order.escalated and order.dispute_closed:
+        _order_pair("escalated", order.escalated, "dispute_closed", order.dispute_closed)
+
+
+def _require_before(
+    order: Order, first: str, later: str, *, strict: bool = False, problem: str | None = None
+) -> None:
+    earlier_at, later_at = getattr(order, first), getattr(order, later)
+    if earlier_at is None or later_at is None:
+        return
+    if later_at < earlier_at or (strict and later_at == earlier_at):
+        _order_pair(first, earlier_at, later, later_at, problem=problem)
+
+
+def _order_pair(
+    first: str, first_at: datetime, later: str, later_at: datetime, *, problem: str | None = None
+) -> None:
+    if later_at < first_at or problem is not None:
+        raise InputError(
+            later,
+            _show(later_at),
+            problem or f"is before {option_label(first)} {_show(first_at)}",
+        )
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(_show(item) for item in value)
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, date | timedelta):
+        return str(value)
+    return str(value)

@@ -1,0 +1,85 @@
+"""The JSON contract (SPEC section 3): field names never change within a schema version."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from protectcalc.clock import format_span
+from protectcalc.model import Milestone, NextAction, Timeline
+
+SCHEMA_VERSION = 1
+
+
+def iso(moment: datetime | None) -> str | None:
+    """An instant as ISO 8601 with its offset, to the second or minute."""
+    if moment is None:
+        return None
+    spec = "seconds" if moment.second or moment.microsecond else "minutes"
+    return moment.isoformat(timespec=spec)
+
+
+def day_text(day: date | None) -> str | None:
+    """A local date as YYYY-MM-DD."""
+    return day.isoformat() if day is not None else None
+
+
+def milestone_dict(item: Milestone) -> dict[str, Any]:
+    """One milestone as the JSON contract spells it."""
+    data: dict[str, Any] = {
+        "id": item.id,
+        "date": item.day.isoformat(),
+        "at": iso(item.at),
+        "projected": item.projected,
+        "actor": item.actor.value,
+        "rule": item.rule,
+        "explain": item.explain,
+        "sources": [{"seed": src.seed, "quote": src.quote} for src in item.sources],
+    }
+    if item.note is not None:
+        data["note"] = item.note
+    return data
+
+
+def next_dict(action: NextAction | None, as_of: datetime) -> dict[str, Any] | None:
+    """The buyer's next action with its deadline and the time left as of ``as_of``."""
+    if action is None:
+        return None
+    left = action.deadline - as_of if action.deadline is not None else None
+    return {
+        "action": action.action,
+        "milestone": action.milestone,
+        "deadline": iso(action.deadline),
+        "date": day_text(action.deadline_day),
+        "act_by": iso(action.act_by),
+        "seconds_left": int(left.total_seconds()) if left is not None else None,
+        "time_left": format_span(left) if left is not None else None,
+        "if_nothing": action.if_nothing,
+    }
+
+
+def timeline_dict(timeline: Timeline) -> dict[str, Any]:
+    """The whole timeline as one JSON-ready object."""
+    summary = timeline.summary
+    return {
+        "schema": SCHEMA_VERSION,
+        "rules": timeline.rules,
+        "timezone": timeline.timezone,
+        "as_of": iso(timeline.as_of),
+        "phase": timeline.phase.value,
+        "milestones": [milestone_dict(item) for item in timeline.milestones],
+        "summary": {
+            "protection_end": iso(summary.protection_end),
+            "safe_dispute_date": day_text(summary.safe_dispute_date),
+            "escalation": iso(summary.escalation),
+            "total_days": summary.total_days,
+        },
+        "next": next_dict(timeline.next, timeline.as_of),
+        "warnings": [{"code": item.code, "message": item.message} for item in timeline.warnings],
+    }
+
+
+def render_json(timeline: Timeline) -> str:
+    """The JSON document, indented, ending in a newline."""
+    return json.dumps(timeline_dict(timeline), indent=2, ensure_ascii=False) + "\n"

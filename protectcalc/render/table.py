@@ -1,0 +1,87 @@
+"""The human view: a Rich table of milestones, the next action, the plan and warnings.
+
+Imported only when ``--format table`` is used, so machine formats start fast.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from protectcalc.clock import format_span
+from protectcalc.model import Actor, Milestone, Timeline
+from protectcalc.render.labels import label
+
+_ACTOR_STYLE = {Actor.BUYER: "bold cyan", Actor.SELLER: "magenta", Actor.PLATFORM: "yellow"}
+
+
+def _when(item: Milestone) -> str:
+    if item.at is None:
+        return item.day.strftime("%Y-%m-%d %a") + "\n(business day)"
+    return item.at.strftime("%Y-%m-%d %a\n%H:%M %Z")
+
+
+def milestone_table(timeline: Timeline) -> Table:
+    """One row per milestone: when, what, who, computed from what, source."""
+    table = Table(
+        title=f"Timeline ({timeline.timezone}, rules {timeline.rules})",
+        title_justify="left",
+        expand=False,
+        show_lines=False,
+    )
+    table.add_column("When", no_wrap=True)
+    table.add_column("Who", no_wrap=True)
+    table.add_column("Milestone and how it was computed", ratio=1)
+    table.add_column("Source", no_wrap=True)
+    for item in timeline.milestones:
+        name = Text(label(item.id), style="bold" if item.actor is Actor.BUYER else "")
+        name.append(f"  {item.id}" + (" (planned)" if item.projected else ""), style="dim")
+        name.append(f"\n{item.explain}", style="dim")
+        past = item.at is not None and item.at < timeline.as_of
+        when = Text(_when(item), style="dim" if past else "")
+        seeds = list(dict.fromkeys(src.seed[:3] for src in item.sources))
+        table.add_row(
+            when,
+            Text(item.actor.value, style=_ACTOR_STYLE[item.actor]),
+            name,
+            " ".join(seeds) or "given",
+            style="italic" if item.projected else "",
+        )
+    return table
+
+
+def render_table(timeline: Timeline) -> RenderableType:
+    """The whole human view as one Rich renderable."""
+    parts: list[RenderableType] = [milestone_table(timeline)]
+    parts.append(
+        Text(
+            f"Phase as of {timeline.as_of.strftime('%Y-%m-%d %H:%M %Z')}: {timeline.phase.value}",
+            style="bold",
+        )
+    )
+    action = timeline.next
+    if action is not None:
+        lines = Text(action.action, style="bold")
+        if action.deadline is not None:
+            left = format_span(action.deadline - timeline.as_of)
+            lines.append(
+                f"\nDeadline: {action.deadline.strftime('%Y-%m-%d %H:%M %Z')} ({left} left)"
+            )
+        if action.act_by is not None:
+            lines.append(f"\nSafe to act by: {action.act_by.strftime('%Y-%m-%d %H:%M %Z')}")
+        if action.if_nothing:
+            lines.append(f"\nIf you do nothing: {action.if_nothing}.")
+        parts.append(Panel(lines, title="Next", title_align="left", border_style="cyan"))
+    summary = timeline.summary
+    if summary.escalation is not None and summary.total_days is not None:
+        parts.append(
+            Text(
+                f"Dispute plan: escalation {summary.escalation.strftime('%Y-%m-%d')}, "
+                f"{summary.total_days} days in all (the 53-day plan of 000 when nothing is late).",
+            )
+        )
+    for warning in timeline.warnings:
+        parts.append(Text(f"! {warning.message}", style="yellow"))
+    return Group(*parts)
