@@ -325,7 +325,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         else:
             if stop is not None:
                 break
-            if build.as_of > seller_due:
+            if not cursor_projected and build.as_of > seller_due:
                 build.warn(
                     "seller_silence",
                     (
@@ -352,7 +352,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         else:
             if stop is not None:
                 break
-            if build.as_of > buyer_due:
+            if not answer_projected and build.as_of > buyer_due:
                 build.warn(
                     "buyer_missed_response",
                     (
