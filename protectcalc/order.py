@@ -168,7 +168,7 @@ def check_order(order: Order, rules: RuleSet) -> None:
     _check_rounds(order, rules)
     if order.dispute_outcome is not None and order.dispute_closed is None:
         raise InputError("dispute_outcome", order.dispute_outcome.value, "needs --dispute-closed")
-    if order.processing_days is not None and order.paid is None and order.placed is None:
+    if order.processing_days is not None and order.paid is None:
         raise InputError("processing_days", order.processing_days, "needs --paid")
     if order.delivery_days is not None and order.shipped is None:
         raise InputError("delivery_days", order.delivery_days, "needs --shipped")

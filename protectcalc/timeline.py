@@ -118,6 +118,7 @@ def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
         build.milestones[milestone.id] = milestone
     build.warnings.extend(extra_warnings)
     _disagreement_warnings(build)
+    _as_of_warning(build)
     phase = _phase(build)
     milestones = tuple(sorted(build.milestones.values(), key=_sort_key(order)))
     return Timeline(
@@ -475,6 +476,16 @@ def _disagreement_warnings(build: _Builder) -> None:
                 ),
             )
         )
+
+
+def _as_of_warning(build: _Builder) -> None:
+    """Say so when the moment judged from lies before events the user gave."""
+    later = [(name, at) for name, at in build.order.events() if at > build.as_of]
+    if later:
+        name, at = max(later, key=lambda item: item[1])
+        build.warn("as_of_before_events", (
+            f"as_of {wall(build.as_of)} is before {name} {wall(at)}: the phase and next action "
+            "treat every event given as having happened."))
 
 
 def _phase(build: _Builder) -> Phase:
