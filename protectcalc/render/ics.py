@@ -1,12 +1,122 @@
-"""iCalendar export: placeholder until the calendar export lands."""
+"""iCalendar export: the buyer's deadlines and the escalation as calendar events.
+
+Why: the platform shows no counter (000), so the deadlines belong in the buyer's own calendar,
+with a reminder one safety margin before each. Pure: the timeline goes in, the text of an
+.ics file comes out. Imported only for ``--format ics`` (icalendar is slow to import).
+
+- one VEVENT per milestone the buyer must act on (actor buyer, not a given event) and one for
+  the escalation; a timed deadline has DTSTART with its zone's TZID (a VTIMEZONE is included)
+  or in UTC, and no DTEND (an instant, RFC 5545 3.6.1); a business-day milestone (``at`` None)
+  is an all-day event;
+- the UID is a hash of the milestone id and its instant (or date), so exporting again gives
+  the same UIDs, whatever the order of the list, and a calendar updates instead of doubling;
+- DTSTAMP is the timeline's ``as_of`` in UTC, so the same input gives the same file.
+"""
 
 from __future__ import annotations
 
-from protectcalc.errors import InputError
-from protectcalc.model import Timeline
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+
+from icalendar import Alarm, Calendar, Event
+
+from protectcalc import __version__
+from protectcalc.model import Actor, Milestone, Timeline
+from protectcalc.render.labels import label
+
+DEFAULT_SAFETY_MARGIN = timedelta(days=1)
+"""The default rule set's safety_margin, used when the timeline does not reveal its own."""
+
+GIVEN_EVENT_RULE = "event"
+"""The ``rule`` of a milestone that is an event the user gave (see timeline.EVENT_RULE)."""
+
+ESCALATION = "escalation"
 
 
-def render_ics(timeline: Timeline) -> str:
-    """An .ics calendar of the buyer's deadlines."""
-    del timeline
-    raise InputError("format", "ics", "is not available yet")
+def render_ics(timeline: Timeline, safety_margin: timedelta | None = None) -> str:
+    """An .ics calendar (CRLF line ends) of the buyer's deadlines and the escalation.
+
+    ``safety_margin`` sets when each buyer deadline's reminder fires; by default it is read
+    from the timeline (the next action's deadline minus its act-by moment), else one day.
+    """
+    margin = safety_margin if safety_margin is not None else _margin_of(timeline)
+    calendar = Calendar()
+    calendar.add("prodid", f"-//protectcalc//protectcalc {__version__}//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", "Buyer-protection deadlines")
+    calendar.add("x-wr-timezone", timeline.timezone)
+    stamp = timeline.as_of.astimezone(UTC)
+    chosen = [item for item in timeline.milestones if _on_calendar(item)]
+    for item in chosen:
+        calendar.add_component(_event(item, stamp, margin))
+    days = [item.day for item in chosen] or [timeline.as_of.date()]
+    calendar.add_missing_timezones(
+        first_date=date(min(days).year - 1, 1, 1), last_date=date(max(days).year + 2, 1, 1)
+    )
+    return str(calendar.to_ical().decode("utf-8"))
+
+
+def _on_calendar(item: Milestone) -> bool:
+    """A deadline the buyer acts on, or the escalation; not an event the user gave."""
+    if item.id == ESCALATION:
+        return True
+    return item.actor is Actor.BUYER and item.rule != GIVEN_EVENT_RULE
+
+
+def _margin_of(timeline: Timeline) -> timedelta:
+    action = timeline.next
+    if action is not None and action.deadline is not None and action.act_by is not None:
+        return action.deadline - action.act_by
+    return DEFAULT_SAFETY_MARGIN
+
+
+def event_uid(item: Milestone) -> str:
+    """A stable UID: the same milestone at the same instant always gets the same one."""
+    when = item.at.astimezone(UTC).isoformat() if item.at is not None else item.day.isoformat()
+    digest = hashlib.sha256(f"{item.id}|{when}".encode()).hexdigest()[:32]
+    return f"{digest}@protectcalc"
+
+
+def _event(item: Milestone, stamp: datetime, margin: timedelta) -> Event:
+    event = Event()
+    event.add("uid", event_uid(item))
+    event.add("dtstamp", stamp)
+    summary = label(item.id) + (" (planned)" if item.projected else "")
+    event.add("summary", summary)
+    event.add("description", _description(item))
+    if item.at is None:
+        event.add("dtstart", item.day)
+        event.add("dtend", item.day + timedelta(days=1))
+    else:
+        event.add("dtstart", _ical_instant(item.at))
+    event.add("transp", "TRANSPARENT")
+    event.add("categories", [item.actor.value, "projected" if item.projected else "deadline"])
+    if item.actor is Actor.BUYER and margin > timedelta(0):
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Reminder: {summary}")
+        alarm.add("trigger", -margin)
+        event.add_component(alarm)
+    return event
+
+
+def _ical_instant(moment: datetime) -> datetime:
+    """A named zone is kept (written with TZID); UTC and bare offsets are written in UTC (Z)."""
+    key = getattr(moment.tzinfo, "key", None)
+    if key is None or key in ("UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "UCT", "Universal"):
+        return moment.astimezone(UTC)
+    return moment
+
+
+def _description(item: Milestone) -> str:
+    lines = [item.explain]
+    if item.projected:
+        lines.append("Planned: assumes the seller answers on the usual day (000).")
+    if item.note:
+        lines.append(item.note)
+    for source in item.sources:
+        lines.append(f'Source {source.seed}: "{source.quote}"')
+    lines.append(f"Milestone {item.id}, rule {item.rule}.")
+    return "\n".join(lines)
