@@ -463,8 +463,6 @@ def _disagreement_warnings(build: _Builder) -> None:
             for name, alt in rule.alternatives.items()
             if name != rule.reading
         )
-        if rule.reading != "default":
-            others = f"default: {build.rules.label} differs; " + others
         seeds = ", ".join(src.seed[:3] for src in rule.sources)
         build.warnings.append(
             Warning(

@@ -183,7 +183,9 @@ class RuleSet:
             raise InputError(
                 "reading", f"{rule_id}={reading_name}", f"is not a reading of it (known: {known})"
             )
-        return Rule(**chosen.model_dump(), alternatives=rule.alternatives, reading=reading_name)
+        default = Reading(**rule.model_dump(exclude={"alternatives", "reading"}))
+        others = {"default": default, **rule.alternatives}
+        return Rule(**chosen.model_dump(), alternatives=others, reading=reading_name)
 
     @property
     def label(self) -> str:
