@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from protectcalc.business import business_day_milestones
 from protectcalc.clock import add_elapsed, start_of_day, zone_name
@@ -138,7 +138,7 @@ def _sort_key(order: Order) -> Callable[[Milestone], tuple[datetime, int]]:
 
     def key(item: Milestone) -> tuple[datetime, int]:
         moment = item.at if item.at is not None else start_of_day(item.day, order.timezone)
-        return moment, rank.get(item.id, len(rank))
+        return moment.astimezone(UTC), rank.get(item.id, len(rank))
 
     return key
 
@@ -326,7 +326,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         else:
             if stop is not None:
                 break
-            if not cursor_projected and build.as_of > seller_due:
+            if not cursor_projected and build.as_of.astimezone(UTC) > seller_due:
                 build.warn(
                     "seller_silence",
                     (
@@ -353,7 +353,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         else:
             if stop is not None:
                 break
-            if not answer_projected and build.as_of > buyer_due:
+            if not answer_projected and build.as_of.astimezone(UTC) > buyer_due:
                 build.warn(
                     "buyer_missed_response",
                     (
@@ -478,7 +478,8 @@ def _disagreement_warnings(build: _Builder) -> None:
 
 def _as_of_warning(build: _Builder) -> None:
     """Say so when the moment judged from lies before events the user gave."""
-    later = [(name, at) for name, at in build.order.events() if at > build.as_of]
+    now = build.as_of.astimezone(UTC)  # UTC: same-zone datetimes compare as wall-clock times
+    later = [(name, at) for name, at in build.order.events() if at > now]
     if later:
         name, at = max(later, key=lambda item: item[1])
         build.warn("as_of_before_events", (
@@ -487,7 +488,9 @@ def _as_of_warning(build: _Builder) -> None:
 
 
 def _phase(build: _Builder) -> Phase:
-    order, now, ms = build.order, build.as_of, build.milestones
+    # In UTC: datetimes sharing a ZoneInfo compare as wall-clock times, wrong in the
+    # repeated hour of a DST change.
+    order, now, ms = build.order, build.as_of.astimezone(UTC), build.milestones
     if order.dispute_closed is not None:
         return Phase.CLOSED
     escalation = ms.get("escalation")
@@ -615,7 +618,9 @@ def _summary(build: _Builder, escalation: Milestone | None) -> Summary:
     base = build.order.confirmed or build.order.dispute_opened
     total = None
     if escalation is not None and escalation.at is not None and base is not None:
-        total = (escalation.at - base) // timedelta(days=1)
+        # Subtract in UTC: datetimes sharing a ZoneInfo subtract as wall-clock times, which
+        # across a DST change is an hour off (SPEC 2.2: elapsed time).
+        total = (escalation.at.astimezone(UTC) - base.astimezone(UTC)) // timedelta(days=1)
     return Summary(
         protection_end=end.at if end else None,
         safe_dispute_date=safe.day if safe else None,
