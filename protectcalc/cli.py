@@ -282,7 +282,13 @@ def console_out(renderable: Any) -> None:
     """Print a Rich renderable: colour only on a terminal, NO_COLOR honoured."""
     from rich.console import Console
 
-    Console(highlight=False).print(renderable)
+    class QuietOnBrokenPipe(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich would exit 1 (our "mismatch" code); run() ends quietly with 0 instead.
+            self.quiet = True
+            raise BrokenPipeError
+
+    QuietOnBrokenPipe(highlight=False).print(renderable)
 
 
 @app.command()
@@ -365,6 +371,14 @@ def run(args: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except SystemExit:
+        # typer catches a write to a closed pipe itself, wraps stdout in click's
+        # PacifyFlushWrapper and exits 1 (our "mismatch" code): the reader left, stop quietly.
+        from typer._click.utils import PacifyFlushWrapper
+
+        if isinstance(sys.stdout, PacifyFlushWrapper):
+            return _quiet_broken_pipe()
+        raise
     return result if isinstance(result, int) else EXIT_OK
 
 
