@@ -94,7 +94,7 @@ def build_order(raw: OrderInput, now: datetime, default_zone: ZoneInfo) -> tuple
         delivery_days=_days(raw.delivery_days, "delivery_days", low=1, high=365),
         extended=tuple(_days(v, "extended", low=1, high=3650) or 0 for v in raw.extended),
         buyer_country=_country(raw.buyer_country, "buyer_country"),
-        buyer_subdivision=raw.buyer_subdivision.strip() if raw.buyer_subdivision else None,
+        buyer_subdivision=_subdivision(raw.buyer_subdivision, raw.buyer_country),
         seller_country=_country(raw.seller_country, "seller_country") or "CN",
         payment_method=_choice(PaymentMethod, raw.payment_method, "payment_method"),
         shipping=_choice(Shipping, raw.shipping, "shipping") or Shipping.STANDARD,
@@ -123,6 +123,20 @@ def _country(value: str | None, field: str) -> str | None:
     text = str(value).strip().upper()
     if not (len(text) == 2 and text.isalpha() and text.isascii()):
         raise InputError(field, value, "is not a two-letter ISO 3166 country code such as RU or US")
+    return text
+
+
+def _subdivision(value: str | None, country: str | None) -> str | None:
+    """The region's code as typed; the holidays package checks it when a calendar is built."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or len(text) > 40 or not text.replace("-", "").replace(" ", "").isalnum():
+        raise InputError(
+            "buyer_subdivision", value, "is not a region code or name such as CA or Bavaria"
+        )
+    if country is None:
+        raise InputError("buyer_subdivision", value, "needs --buyer-country (e.g. US for CA)")
     return text
 
 

@@ -534,11 +534,13 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
         item = ms.get(milestone_id)
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
-        act_by = add_elapsed(item.at, -margin) if buyer and item.at is not None else None
+        # A business-day result is a date: count it as due when that day begins (SPEC 2.1).
+        due = item.at if item.at is not None else start_of_day(item.day, build.order.timezone)
+        act_by = add_elapsed(due, -margin) if buyer else None
         return NextAction(
             action=action,
             milestone=milestone_id,
-            deadline=item.at,
+            deadline=due,
             deadline_day=item.day,
             act_by=act_by,
             if_nothing=if_nothing,

@@ -39,6 +39,8 @@ def milestone_table(timeline: Timeline) -> Table:
         name = Text(label(item.id), style="bold" if item.actor is Actor.BUYER else "")
         name.append(f"  {item.id}" + (" (planned)" if item.projected else ""), style="dim")
         name.append(f"\n{item.explain}", style="dim")
+        if item.note:
+            name.append(f"\n{item.note}", style="yellow")
         past = item.at is not None and item.at < timeline.as_of
         when = Text(_when(item), style="dim" if past else "")
         seeds = list(dict.fromkeys(src.seed[:3] for src in item.sources))
