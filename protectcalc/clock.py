@@ -213,6 +213,15 @@ def add_elapsed(instant: datetime, elapsed: timedelta) -> datetime:
     return (instant.astimezone(UTC) + elapsed).astimezone(zone)
 
 
+def time_between(start: datetime, end: datetime) -> timedelta:
+    """Exact elapsed time from ``start`` to ``end``.
+
+    Two datetimes that share a tzinfo subtract as wall clocks in Python (an hour off across a
+    daylight-saving change); going through UTC gives the real elapsed time.
+    """
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
 def parse_duration(raw: str, field: str = "within") -> timedelta:
     """A span such as ``36h``, ``3d``, ``2d12h``, ``90m``, ``P2D`` or ``PT36H``."""
     text = raw.strip()

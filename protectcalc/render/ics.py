@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from protectcalc import __version__
+from protectcalc.clock import time_between
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
 
@@ -68,7 +69,7 @@ def _on_calendar(item: Milestone) -> bool:
 def _margin_of(timeline: Timeline) -> timedelta:
     action = timeline.next
     if action is not None and action.deadline is not None and action.act_by is not None:
-        return action.deadline - action.act_by
+        return time_between(action.act_by, action.deadline)
     return DEFAULT_SAFETY_MARGIN
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from protectcalc.clock import format_span
+from protectcalc.clock import format_span, time_between
 from protectcalc.model import Milestone, NextAction, Timeline
 
 SCHEMA_VERSION = 1
@@ -46,7 +46,7 @@ def next_dict(action: NextAction | None, as_of: datetime) -> dict[str, Any] | No
     """The buyer's next action with its deadline and the time left as of ``as_of``."""
     if action is None:
         return None
-    left = action.deadline - as_of if action.deadline is not None else None
+    left = time_between(as_of, action.deadline) if action.deadline is not None else None
     return {
         "action": action.action,
         "milestone": action.milestone,

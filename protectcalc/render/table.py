@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from protectcalc.clock import format_span
+from protectcalc.clock import format_span, time_between
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
 
@@ -67,7 +67,7 @@ def render_table(timeline: Timeline) -> RenderableType:
     if action is not None:
         lines = Text(action.action, style="bold")
         if action.deadline is not None:
-            left = format_span(action.deadline - timeline.as_of)
+            left = format_span(time_between(timeline.as_of, action.deadline))
             lines.append(
                 f"\nDeadline: {action.deadline.strftime('%Y-%m-%d %H:%M %Z')} ({left} left)"
             )

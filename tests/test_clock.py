@@ -1,0 +1,379 @@
+"""The time core: the strict parser, zones, durations, DST gaps and folds, elapsed time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from protectcalc.clock import (
+    add_elapsed,
+    format_span,
+    parse_duration,
+    parse_instant,
+    parse_zone,
+    start_of_day,
+    wall_to_instant,
+)
+from protectcalc.errors import InputError
+
+MSK = ZoneInfo("Europe/Moscow")
+NEW_YORK = ZoneInfo("America/New_York")
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def parse(text: object, zone: ZoneInfo = MSK, dayfirst: bool | None = None) -> datetime:
+    return parse_instant(text, zone, NOW, field="confirmed", dayfirst=dayfirst)  # type: ignore[arg-type]
+
+
+def same_instant(a: datetime, b: datetime) -> bool:
+    """Equal as instants AND with the same offset (aware == ignores the offset)."""
+    return a == b and a.utcoffset() == b.utcoffset()
+
+
+# --- accepted forms ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01", datetime(2026, 3, 1, tzinfo=MSK)),
+        ("2026-03-01T14:30", datetime(2026, 3, 1, 14, 30, tzinfo=MSK)),
+        ("2026-03-01 14:30", datetime(2026, 3, 1, 14, 30, tzinfo=MSK)),
+        ("2026-03-01T14:30:05", datetime(2026, 3, 1, 14, 30, 5, tzinfo=MSK)),
+        ("2026-03-01T14:30:05.25", datetime(2026, 3, 1, 14, 30, 5, 250000, tzinfo=MSK)),
+        ("2026-03-01T14:30Z", datetime(2026, 3, 1, 17, 30, tzinfo=MSK)),
+        ("2026-03-01T14:30:00Z", datetime(2026, 3, 1, 17, 30, tzinfo=MSK)),
+        ("2026-03-01T14:30+05:00", datetime(2026, 3, 1, 12, 30, tzinfo=MSK)),
+        ("2026-03-01T14:30+0530", datetime(2026, 3, 1, 12, 0, tzinfo=MSK)),
+        ("2026-03-01T14:30-03", datetime(2026, 3, 1, 20, 30, tzinfo=MSK)),
+        ("2026-03-01T00:00+03:00", datetime(2026, 3, 1, tzinfo=MSK)),
+        ("  2026-03-01T14:30  ", datetime(2026, 3, 1, 14, 30, tzinfo=MSK)),
+        ("\t2026-03-01\n", datetime(2026, 3, 1, tzinfo=MSK)),
+        ("2024-02-29", datetime(2024, 2, 29, tzinfo=MSK)),
+    ],
+)
+def test_iso_forms_accepted(text: str, expected: datetime) -> None:
+    result = parse(text)
+    assert same_instant(result, expected)
+    assert result.tzinfo is MSK  # always in the order's zone, whatever offset was typed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("now", datetime(2026, 3, 2, 12, 0, tzinfo=MSK)),
+        ("NOW", datetime(2026, 3, 2, 12, 0, tzinfo=MSK)),
+        ("today", datetime(2026, 3, 2, tzinfo=MSK)),
+        (" Today ", datetime(2026, 3, 2, tzinfo=MSK)),
+        ("yesterday", datetime(2026, 3, 1, tzinfo=MSK)),
+        ("tomorrow", datetime(2026, 3, 3, tzinfo=MSK)),
+    ],
+)
+def test_keywords_use_the_given_now_in_the_orders_zone(text: str, expected: datetime) -> None:
+    assert same_instant(parse(text), expected)
+
+
+def test_today_is_the_local_day_not_the_utc_day() -> None:
+    # 09:00 UTC on 2 March is already 3 March 00:00... nowhere; 22:00 UTC is 3 March in Tokyo.
+    late = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert parse_instant("today", tokyo, late, field="x") == datetime(2026, 3, 3, tzinfo=tokyo)
+    assert parse_instant("today", MSK, late, field="x") == datetime(2026, 3, 3, tzinfo=MSK)
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    assert parse_instant("today", los_angeles, late, field="x") == datetime(
+        2026, 3, 2, tzinfo=los_angeles
+    )
+
+
+def test_values_read_from_yaml() -> None:
+    assert same_instant(parse(date(2026, 3, 1)), datetime(2026, 3, 1, tzinfo=MSK))
+    assert same_instant(
+        parse(datetime(2026, 3, 1, 14, 30)), datetime(2026, 3, 1, 14, 30, tzinfo=MSK)
+    )
+    aware = datetime(2026, 3, 1, 11, 30, tzinfo=UTC)
+    assert same_instant(parse(aware), datetime(2026, 3, 1, 14, 30, tzinfo=MSK))
+
+
+# --- refused forms ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03",  # a month is not a date
+        "2026",
+        "1735689600",  # epoch seconds are never guessed
+        "20260301",
+        "26-03-01",  # two-digit year
+        "03/04/26",
+        "3/4/26",
+        "2026-02-30",  # impossible dates
+        "2026-13-01",
+        "2025-02-29",
+        "2026-03-01T24:00",
+        "2026-03-01T14:60",
+        "2026-03-01T14",
+        "2026-03-01T14:30+24:00",
+        "2026-03-01T14:30+05:60",
+        "March 1, 2026",  # nothing fuzzy
+        "1 March 2026",
+        "next tuesday",
+        "in 3 days",
+        "2026-03-01 at noon",
+        "2026-03-01T14:30 MSK",
+        "",
+        "   ",
+        "2026/03/01",
+        "13/13/2026",
+        "31/02/2026",
+        "00/01/2026",
+        "2026-03-01T14:30:05.1234567",
+        "2026-03-01\u00a014:30",
+    ],
+)
+def test_refused(text: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse(text)
+    assert caught.value.field == "confirmed"
+    assert caught.value.value == text
+    assert str(caught.value).startswith(f"--confirmed {text}" if text.strip() else "--confirmed")
+
+
+@pytest.mark.parametrize("value", [1735689600, 20260301, 3.5, None, True, ["2026-03-01"]])
+def test_non_text_yaml_values_refused(value: object) -> None:
+    with pytest.raises(InputError):
+        parse(value)
+
+
+def test_two_digit_year_says_so() -> None:
+    with pytest.raises(InputError, match="two-digit year"):
+        parse("03/04/26")
+
+
+def test_impossible_date_says_so() -> None:
+    with pytest.raises(InputError, match=r"^--confirmed 2026-02-30: is not a real date"):
+        parse("2026-02-30")
+
+
+# --- day-first / month-first ------------------------------------------------------------
+
+
+def test_ambiguous_numeric_date_refused_without_a_choice() -> None:
+    with pytest.raises(InputError, match="ambiguous") as caught:
+        parse("03/04/2026")
+    assert "--dayfirst" in str(caught.value) and "--monthfirst" in str(caught.value)
+
+
+def test_ambiguous_numeric_date_with_dayfirst_or_monthfirst() -> None:
+    assert same_instant(parse("03/04/2026", dayfirst=True), datetime(2026, 4, 3, tzinfo=MSK))
+    assert same_instant(parse("03/04/2026", dayfirst=False), datetime(2026, 3, 4, tzinfo=MSK))
+    assert same_instant(parse("03.04.2026", dayfirst=True), datetime(2026, 4, 3, tzinfo=MSK))
+    assert same_instant(
+        parse("03/04/2026 14:30", dayfirst=True), datetime(2026, 4, 3, 14, 30, tzinfo=MSK)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("25/04/2026", date(2026, 4, 25)),  # only day-first is a real date
+        ("04/25/2026", date(2026, 4, 25)),  # only month-first is
+        ("03/03/2026", date(2026, 3, 3)),  # both readings are the same day
+        ("13/4/2026", date(2026, 4, 13)),
+    ],
+)
+def test_unambiguous_numeric_dates_accepted(text: str, expected: date) -> None:
+    result = parse(text)
+    assert result.date() == expected and (result.hour, result.minute) == (0, 0)
+
+
+def test_a_choice_that_gives_no_real_date_is_refused() -> None:
+    with pytest.raises(InputError, match="not a real date"):
+        parse("25/04/2026", dayfirst=False)
+
+
+# --- daylight saving: gaps, folds, midnight transitions ----------------------------------
+
+
+def test_wall_time_in_the_spring_gap_is_an_error() -> None:
+    with pytest.raises(InputError, match="does not exist in America/New_York") as caught:
+        parse("2026-03-08T02:30", NEW_YORK)
+    assert caught.value.value == "2026-03-08T02:30"
+
+
+def test_wall_time_just_outside_the_gap_is_fine() -> None:
+    before = parse("2026-03-08T01:59", NEW_YORK)
+    after = parse("2026-03-08T03:00", NEW_YORK)
+    assert before.utcoffset() == timedelta(hours=-5)
+    assert after.utcoffset() == timedelta(hours=-4)
+    # The gap really is skipped. (Subtract in UTC: two datetimes sharing a tzinfo subtract as
+    # wall clocks, which would say 61 minutes.)
+    assert after.astimezone(UTC) - before.astimezone(UTC) == timedelta(minutes=1)
+
+
+def test_ambiguous_autumn_time_is_its_first_occurrence() -> None:
+    result = parse("2026-11-01T01:30", NEW_YORK)
+    assert result.utcoffset() == timedelta(hours=-4)  # still EDT: the earlier instant
+    assert result.astimezone(UTC) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    assert result.fold == 0
+
+
+def test_an_explicit_offset_picks_the_second_occurrence() -> None:
+    result = parse("2026-11-01T01:30-05:00", NEW_YORK)
+    assert result.astimezone(UTC) == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "day", "expected_utc"),
+    [
+        # Havana moves clocks from 00:00 to 01:00 on 8 March 2026: the day starts at 01:00 CDT.
+        ("America/Havana", date(2026, 3, 8), datetime(2026, 3, 8, 5, 0, tzinfo=UTC)),
+        # Santiago does the same on 6 September 2026: the day starts at 01:00 -03.
+        ("America/Santiago", date(2026, 9, 6), datetime(2026, 9, 6, 4, 0, tzinfo=UTC)),
+        ("Asia/Beirut", date(2026, 3, 29), datetime(2026, 3, 28, 22, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_date_at_a_midnight_gap_starts_at_the_gaps_end(
+    zone_name: str, day: date, expected_utc: datetime
+) -> None:
+    zone = ZoneInfo(zone_name)
+    result = parse(day.isoformat(), zone)
+    assert result.astimezone(UTC) == expected_utc
+    assert (result.hour, result.minute) == (1, 0)
+    assert result.date() == day
+    assert start_of_day(day, zone) == result
+    with pytest.raises(InputError, match="does not exist"):
+        parse(f"{day.isoformat()}T00:30", zone)
+
+
+def test_wall_to_instant_gap_ok_moves_to_the_gaps_end() -> None:
+    result = wall_to_instant(datetime(2026, 3, 8, 2, 30), NEW_YORK, gap_ok=True)
+    assert result.astimezone(UTC) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert (result.hour, result.minute) == (3, 30)
+
+
+# --- elapsed time -----------------------------------------------------------------------
+
+
+def test_add_elapsed_is_exact_across_spring_forward() -> None:
+    start = parse("2026-03-01", NEW_YORK)
+    end = add_elapsed(start, timedelta(days=15))
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=360)
+    assert (end.day, end.hour) == (16, 1)  # 00:00 EST + 360 h = 01:00 EDT
+    assert end.utcoffset() == timedelta(hours=-4)
+
+
+def test_add_elapsed_is_exact_across_fall_back() -> None:
+    start = parse("2026-10-25T12:00", NEW_YORK)
+    end = add_elapsed(start, timedelta(days=10))
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(days=10)
+    assert (end.month, end.day, end.hour) == (11, 4, 11)
+
+
+def test_add_elapsed_lands_in_the_repeated_hour_correctly() -> None:
+    # 1 Nov 2026 01:30 EST (the second 01:30) is 06:30 UTC; from 06:30 UTC one day earlier.
+    start = datetime(2026, 10, 31, 6, 30, tzinfo=UTC).astimezone(NEW_YORK)
+    end = add_elapsed(start, timedelta(days=1))
+    assert end.astimezone(UTC) == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    assert (end.hour, end.minute, end.utcoffset()) == (1, 30, timedelta(hours=-5))
+    assert end.fold == 1
+
+
+def test_add_elapsed_keeps_the_zone() -> None:
+    start = parse("2026-03-01", MSK)
+    assert add_elapsed(start, timedelta(hours=72)).tzinfo is MSK
+
+
+# --- zones ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Europe/Moscow", "UTC", "America/Argentina/Buenos_Aires"])
+def test_zones_accepted(name: str) -> None:
+    assert parse_zone(name).key == name
+    assert parse_zone(f"  {name} ").key == name
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("/etc/localtime", "not an IANA time zone name"),
+        ("../../etc/passwd", "not an IANA time zone name"),
+        ("Europe/../Moscow", "not an IANA time zone name"),
+        ("Europe\\Moscow", "not an IANA time zone name"),
+        ("Europe/Mosow", "not a known IANA time zone"),
+        ("Mars/Olympus", "not a known IANA time zone"),
+        ("local", "not a known IANA time zone"),
+        ("MSK", "not a known IANA time zone"),
+        ("+03:00", "not an IANA time zone name"),
+        ("Europe/Moscow\x00", "not an IANA time zone name"),
+        ("x" * 80, "not an IANA time zone name"),
+    ],
+)
+def test_zones_refused(name: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem) as caught:
+        parse_zone(name)
+    assert caught.value.field == "tz"
+    assert str(caught.value).startswith("--tz")
+
+
+def test_zone_error_names_the_field_given() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_zone("Nowhere/Town", "TZ")
+    assert str(caught.value).startswith("TZ Nowhere/Town:")
+
+
+# --- durations --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("36h", timedelta(hours=36)),
+        ("3d", timedelta(days=3)),
+        ("2d12h", timedelta(days=2, hours=12)),
+        ("2d 12h", timedelta(days=2, hours=12)),
+        ("90m", timedelta(minutes=90)),
+        ("1d2h3m", timedelta(days=1, hours=2, minutes=3)),
+        ("3D", timedelta(days=3)),
+        (" 3d ", timedelta(days=3)),
+        ("P2D", timedelta(days=2)),
+        ("PT36H", timedelta(hours=36)),
+        ("P1DT12H", timedelta(days=1, hours=12)),
+        ("P1W", timedelta(weeks=1)),
+        ("p2d", timedelta(days=2)),
+    ],
+)
+def test_durations_accepted(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "  ", "3", "abc", "3x", "-3d", "1.5d", "P", "PT", "P2Y", "P1M", "3 days", "d", "4000d"],
+)
+def test_durations_refused(text: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_duration(text)
+    assert caught.value.field == "within"
+    assert str(caught.value).startswith("--within")
+
+
+# --- spans ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("span", "text"),
+    [
+        (timedelta(days=13, hours=12), "13d 12h"),
+        (timedelta(hours=5, minutes=30), "5h 30m"),
+        (timedelta(minutes=7), "7m"),
+        (timedelta(0), "0m"),
+        (-timedelta(days=2, hours=1), "overdue by 2d 1h"),
+    ],
+)
+def test_format_span(span: timedelta, text: str) -> None:
+    assert format_span(span) == text
