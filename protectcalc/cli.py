@@ -9,6 +9,7 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -173,7 +174,12 @@ def order_options(func: F) -> F:
         values = {name: kwargs.pop(name) for name in _ORDER_OPTIONS}
         order_file = kwargs.pop("order_file")
         kwargs["order"] = _order_input(order_file, values)
-        return func(**kwargs)
+        if order_file is None:
+            return func(**kwargs)
+        from protectcalc.orderfile import errors_located_in
+
+        with errors_located_in(order_file, kwargs["order"]):
+            return func(**kwargs)
 
     params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -344,6 +350,107 @@ def rules(
             console_out(render_rules_table(loaded))
         case _:
             raise InputError("format", output_format.value, "rules can be shown as table or json")
+
+
+class ReplayFormat(StrEnum):
+    """How ``replay`` reports: lines for people or one JSON object for scripts."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+@app.command()
+def replay(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Scenario files, folders (searched recursively for *.yaml and *.yml) or "
+            "quoted globs such as 'scenarios/**/dst_*.yaml' (default: scenarios/).",
+            show_default=False,
+        ),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit",
+            help="Also write a JUnit XML report to this file for CI (whole or not at all).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    report_format: Annotated[
+        ReplayFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (default): a line per scenario; json: one report object for scripts.",
+            case_sensitive=False,
+        ),
+    ] = ReplayFormat.TEXT,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Rewrite the failing expectations from what the engine computes now "
+            "(only those values: comments, key order and quoting are kept).",
+        ),
+    ] = False,
+) -> None:
+    """Replay scenario files: compute each order and check the deadlines it must give.
+
+    Prints PASS, FAIL or ERROR with the path and name of each scenario, what differs under
+    each failure, and [cyan]replay: N passed, N failed[/cyan] last. Exit codes: 0 all
+    passed; 1 a scenario failed; 2 a file could not be read or validated (the others
+    still run).
+
+    [bold]Examples[/bold]
+
+        [cyan]protectcalc replay[/cyan]
+
+        [cyan]protectcalc replay scenarios/disputes --junit replay.xml[/cyan]
+
+        [cyan]protectcalc replay 'scenarios/**/*dst*.yaml' --format json[/cyan]
+
+        [cyan]protectcalc replay scenarios/fifty_three_days --update[/cyan]
+    """
+    from protectcalc.scenario_report import json_report, junit_report, text_report
+    from protectcalc.scenarios import Replayer, Tally
+    from protectcalc.shell import now, write_atomically
+
+    outcomes = Replayer(now()).replay(paths or ["scenarios"], update=update)
+    match report_format:
+        case ReplayFormat.JSON:
+            emit(json_report(outcomes), None)
+        case ReplayFormat.TEXT:
+            emit(text_report(outcomes), None)
+    if junit is not None:
+        try:
+            write_atomically(junit, junit_report(outcomes))
+        except OSError as error:
+            raise InputError(
+                "junit", str(junit), f"cannot be written ({error.strerror or error})"
+            ) from None
+        typer.echo(f"wrote {junit}", err=True)
+    code = Tally.of(outcomes).exit_code
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def schema(output: OutputOption = None) -> None:
+    """Print the JSON Schema of scenario and order files, for editors and validators.
+
+    Save it and point an editor at it with a first line such as
+    [cyan]# yaml-language-server: $schema=../scenario.schema.json[/cyan] in each file.
+
+    [bold]Examples[/bold]
+
+        [cyan]protectcalc schema --output scenario.schema.json[/cyan]
+    """
+    from importlib import resources
+
+    text = resources.files("protectcalc").joinpath("scenario.schema.json").read_text("utf-8")
+    emit(text, output)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:

@@ -1,16 +1,87 @@
-"""Order files: the YAML scenario format without ``expect``, read as an order.
+"""Order files: the scenario format read as an order record by timeline, status and friends.
 
-Placeholder until scenario files land.
+The same YAML as a scenario file (SPEC section 5); ``name`` is optional and ``expect`` is
+ignored. Events are read in the file's ``timezone`` (UTC unless given); a missing ``as_of``
+means now. Options given on the command line override the file (``OrderInput.merged``).
+Any error about a value that came from the file names the file, line, column and key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from protectcalc.errors import InputError
 from protectcalc.order import OrderInput
 
+if TYPE_CHECKING:
+    from protectcalc.scenarios import LoadedFile
+
+_LOADED: dict[Path, LoadedFile] = {}
+"""Files loaded in this process, so an error found later can be placed in them."""
+
 
 def load_order_input(path: Path) -> OrderInput:
-    """The order recorded in a YAML file."""
-    raise InputError("ORDER_FILE", str(path), "order files are not supported yet")
+    """The order recorded in a YAML file; any problem is one InputError naming file and line."""
+    from protectcalc.scenario_yaml import FileProblems
+    from protectcalc.scenarios import load_file
+
+    try:
+        loaded = load_file(path, str(path), scenario=False)
+    except FileProblems as error:
+        first = error.problems[0]
+        more = len(error.problems) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''} in the file)" if more else ""
+        raise InputError(
+            _where(str(path), first.line, first.column, _label(first.key)),
+            first.value,
+            first.message + suffix,
+        ) from None
+    _LOADED[path] = loaded
+    return loaded.order
+
+
+@contextmanager
+def errors_located_in(path: Path, used: OrderInput) -> Iterator[None]:
+    """Re-raise an InputError about a value the file gave (not an option) at its place."""
+    try:
+        yield
+    except InputError as error:
+        loaded = _LOADED.get(path)
+        if loaded is None or not _from_file(error.field, loaded.order, used):
+            raise
+        problem = loaded.locate(error)
+        if problem.line is None and not problem.key:
+            raise
+        raise InputError(
+            _where(str(path), problem.line, problem.column, _label(problem.key)),
+            problem.value,
+            problem.message,
+        ) from None
+
+
+def _from_file(field_name: str, from_file: OrderInput, used: OrderInput) -> bool:
+    """True when the value in use for this field is the one the file gave."""
+    if field_name == "reading":
+        field_name = "readings"
+    names = {item.name for item in fields(OrderInput)}
+    if field_name not in names:
+        return False
+    value = getattr(from_file, field_name)
+    return value not in (None, ()) and value == getattr(used, field_name)
+
+
+def _label(key: tuple[str | int, ...]) -> str:
+    from protectcalc.scenario_yaml import show_path
+
+    return show_path(key)
+
+
+def _where(path: str, line: int | None, column: int | None, key: str) -> str:
+    where = path
+    if line is not None:
+        where += f":{line}" + (f":{column}" if column is not None else "")
+    return f"{where}: {key}" if key else where

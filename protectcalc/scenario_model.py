@@ -1,0 +1,296 @@
+"""The scenario and order file format (SPEC section 5) as pydantic models, and its JSON Schema.
+
+The models check shape only: which keys exist, what kind of value each holds, and that an
+expected date is a real ISO date. Event values stay as written; the strict date parser in
+:mod:`protectcalc.order` reads them later, so its errors can name the file, line and key.
+The shipped ``scenario.schema.json`` is generated from these models (``protectcalc schema``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from datetime import UTC, date, datetime
+from importlib import resources
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+
+from protectcalc.clock import parse_instant
+from protectcalc.errors import InputError
+from protectcalc.model import DisputeOutcome, PaymentMethod, Phase, Shipping
+from protectcalc.timeline import MILESTONE_IDS
+
+_UTC = ZoneInfo("UTC")
+_ANY_NOW = datetime(2000, 1, 1, tzinfo=UTC)  # expected values are never relative (no "today")
+
+SCHEMA_FILE = "scenario.schema.json"
+SCHEMA_ID = "https://protectcalc.invalid/scenario.schema.json"
+
+DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_TIME_TEXT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def _as_text(value: object) -> object:
+    """Dates read by another YAML loader come back as objects; keep them as ISO text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _known_milestone(milestone_id: str) -> str:
+    if milestone_id not in MILESTONE_IDS:
+        close = difflib.get_close_matches(milestone_id, MILESTONE_IDS, n=1)
+        if close:
+            raise ValueError(f"is not a milestone id; did you mean {close[0]}?")
+        raise ValueError(f"is not a milestone id (known: {', '.join(MILESTONE_IDS)})")
+    return milestone_id
+
+
+def _expected_moment(text: str) -> str:
+    """A date (matches the local date) or a date-time (matches the instant), strictly ISO."""
+    if not (DATE_TEXT.fullmatch(text) or DATE_TIME_TEXT.fullmatch(text)):
+        raise ValueError(
+            "is not an expected date: use YYYY-MM-DD (the local date) or "
+            "YYYY-MM-DDTHH:MM[+HH:MM] (the instant)"
+        )
+    try:
+        parse_instant(text, _UTC, _ANY_NOW, field="expected")
+    except InputError as error:
+        raise ValueError(error.problem) from None
+    return text
+
+
+def _expected_date(text: str) -> str:
+    if not DATE_TEXT.fullmatch(text):
+        raise ValueError("is not a date: use YYYY-MM-DD")
+    return _expected_moment(text)
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+_MOMENT_HELP = (
+    "YYYY-MM-DD (00:00 local time), YYYY-MM-DDTHH:MM, optionally with seconds and an "
+    "offset (+03:00, Z); read in the scenario's timezone"
+)
+
+Moment = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    Field(description=_MOMENT_HELP, examples=["2026-03-01", "2026-03-01T14:30"]),
+]
+"""An event as written; parsed later by :func:`protectcalc.clock.parse_instant`."""
+
+Days = Annotated[int, Field(strict=True, description="Whole days.")]
+"""A day count; its range is the engine's to check, with the same message as on the CLI."""
+
+ExpectedMoment = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    AfterValidator(_expected_moment),
+    Field(
+        description="A date matches the milestone's local date; a date-time matches its instant.",
+        examples=["2026-03-15", "2026-03-16T00:00+03:00"],
+    ),
+]
+ExpectedDate = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    AfterValidator(_expected_date),
+    Field(description="A local date, YYYY-MM-DD.", examples=["2026-03-15"]),
+]
+MilestoneId = Annotated[str, AfterValidator(_known_milestone)]
+
+
+class _Section(BaseModel):
+    """Unknown keys are errors; numbers are accepted where text is expected (``name: 404``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class OrderSection(_Section):
+    """The order's own events and the listing's day counts."""
+
+    placed: Moment | None = Field(default=None, description="When the order was placed.")
+    paid: Moment | None = Field(default=None, description="When the payment was confirmed.")
+    cancel_requested: Moment | None = Field(
+        default=None, description="When the buyer asked to cancel (paid, not shipped)."
+    )
+    shipped: Moment | None = Field(default=None, description="When the seller shipped.")
+    delivered: Moment | None = Field(
+        default=None, description="When tracking showed 'Issued to recipient'."
+    )
+    confirmed: Moment | None = Field(
+        default=None, description="When receipt was confirmed (also by accident)."
+    )
+    processing_days: Days | None = Field(
+        default=None, description="Processing time from the listing."
+    )
+    delivery_days: Days | None = Field(
+        default=None, description="Delivery period from the listing."
+    )
+    extended: Annotated[
+        list[Days],
+        BeforeValidator(_one_or_many),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer"},
+                    {"type": "array", "items": {"type": "integer"}},
+                ],
+                "description": "Days the seller extended protection: one number or a list.",
+            }
+        ),
+    ] = Field(default_factory=list)
+
+
+class DisputeSection(_Section):
+    """The dispute's real events, in order."""
+
+    opened: Moment | None = Field(default=None, description="When the buyer opened the dispute.")
+    seller_responses: list[Moment] = Field(
+        default_factory=list, description="When the seller answered, one per round, in order."
+    )
+    buyer_responses: list[Moment] = Field(
+        default_factory=list, description="When the buyer answered or edited, in order."
+    )
+    escalated: Moment | None = Field(default=None, description="When the dispute escalated.")
+    closed: Moment | None = Field(default=None, description="When the dispute was closed.")
+    outcome: DisputeOutcome | None = Field(default=None, description="How the dispute closed.")
+
+
+class SummaryExpect(_Section):
+    """Expected headline numbers; a key given as null must be null."""
+
+    protection_end: ExpectedMoment | None = None
+    safe_dispute_date: ExpectedDate | None = None
+    escalation: ExpectedMoment | None = None
+    total_days: Annotated[int, Field(strict=True)] | None = None
+
+
+class Expect(_Section):
+    """What the engine must compute for this order."""
+
+    milestones: Annotated[
+        dict[MilestoneId, ExpectedMoment | None],
+        Field(
+            description="Milestone id -> expected date or date-time; null: it must not appear.",
+            json_schema_extra={"propertyNames": {"enum": list(MILESTONE_IDS)}},
+        ),
+    ] = Field(default_factory=dict)
+    summary: SummaryExpect | None = None
+    phase: Phase | None = Field(default=None, description="The phase as of as_of.")
+    next: Annotated[
+        MilestoneId | None,
+        Field(
+            description="The milestone id of the buyer's next action (null: none).",
+            json_schema_extra={"enum": [*MILESTONE_IDS, None]},
+        ),
+    ] = None
+    warnings: list[str] = Field(
+        default_factory=list, description="Warning codes that must be present."
+    )
+    error: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A bad-input story: computing must refuse the order with a message "
+        "containing this text.",
+    )
+
+    @model_validator(mode="after")
+    def _error_stands_alone(self) -> Expect:
+        others = self.model_fields_set - {"error"}
+        if self.error is not None and others:
+            raise ValueError(
+                f"error cannot be combined with {', '.join(sorted(others))}: a refused "
+                "order has no timeline"
+            )
+        if not self.model_fields_set:
+            raise ValueError("is empty: give milestones, summary, phase, next, warnings or error")
+        return self
+
+
+class OrderRecord(_Section):
+    """An order file: the scenario format; ``expect`` is allowed and ignored by timeline/status."""
+
+    model_config = ConfigDict(title="protectcalc order file")
+
+    name: str | None = Field(
+        default=None, min_length=1, description="What the story is, in one line."
+    )
+    description: str | None = Field(default=None, description="The story and its seed sources.")
+    timezone: str | None = Field(
+        default=None, description="The order's IANA time zone (default UTC in these files)."
+    )
+    rules: str | None = Field(
+        default=None,
+        description="Rule set name or TOML file, relative to this file (default aliexpress).",
+    )
+    readings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other readings where the seeds disagree: RULE: READING.",
+    )
+    as_of: Moment | None = Field(
+        default=None, description="Judge the order as of this moment (replay: the latest event)."
+    )
+    buyer_country: str | None = Field(default=None, description="ISO 3166 code, for business days.")
+    buyer_subdivision: str | None = Field(
+        default=None, description="State or region, where needed."
+    )
+    seller_country: str | None = Field(default=None, description="ISO 3166 code (default CN).")
+    payment_method: PaymentMethod | None = None
+    shipping: Shipping | None = None
+    order: OrderSection = Field(default_factory=OrderSection)
+    dispute: DisputeSection = Field(default_factory=DisputeSection)
+    expect: Expect | None = None
+
+
+class Scenario(OrderRecord):
+    """A scenario file: an order and the deadlines it must give."""
+
+    model_config = ConfigDict(title="protectcalc scenario")
+
+    name: str = Field(min_length=1, description="What the story is, in one line.")
+
+
+def top_keys(section: tuple[str | int, ...]) -> list[str]:
+    """The keys a section of the format allows, for 'unknown key' messages."""
+    models: dict[tuple[str | int, ...], type[BaseModel]] = {
+        (): Scenario,
+        ("order",): OrderSection,
+        ("dispute",): DisputeSection,
+        ("expect",): Expect,
+        ("expect", "summary"): SummaryExpect,
+    }
+    model = models.get(section)
+    return list(model.model_fields) if model is not None else []
+
+
+def generate_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files, generated from the models."""
+    schema = Scenario.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def generated_schema_text() -> str:
+    """The schema as the shipped file holds it."""
+    return json.dumps(generate_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def shipped_schema_text() -> str:
+    """The JSON Schema file shipped in the package."""
+    return resources.files("protectcalc").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
