@@ -203,6 +203,11 @@ def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
 
 def compute(order: OrderInput) -> Any:
     """Parse the order, load its rules and compute the timeline (the shell's one core call)."""
+    return compute_order(order)[1]
+
+
+def compute_order(order: OrderInput) -> tuple[Any, Any]:
+    """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both)."""
     from protectcalc.rules import load_rule_set, parse_readings
     from protectcalc.shell import now, system_zone
     from protectcalc.timeline import compute_timeline
@@ -218,7 +223,7 @@ def compute(order: OrderInput) -> Any:
     zone = system_zone() if order.tz is None else None
     rules = load_rule_set(order.rules, parse_readings(order.readings))
     parsed, as_of = build_order(order, now(), zone or _utc())
-    return compute_timeline(parsed, rules, as_of)
+    return parsed, compute_timeline(parsed, rules, as_of)
 
 
 def _utc() -> Any:
@@ -322,6 +327,185 @@ def timeline(
         --buyer-responded 2026-03-26[/cyan]
     """
     render(compute(order), output_format, output)
+
+
+WithinOption = Annotated[
+    str | None,
+    typer.Option(
+        "--within",
+        help="Exit 3 when one of your deadlines falls within this time from --as-of "
+        "(36h, 3d, 2d12h, P2D).",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@order_options
+def status(
+    order: OrderInput,
+    within: WithinOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Say where an order stands: the phase, what to do next, by when, and the time left.
+
+    Warns loudly about the traps of the seeds (never "Accept" a counter-offer, never cancel a
+    dispute when protection is about to expire, never confirm receipt early). Exit codes: 0,
+    2 bad input, 3 one of your deadlines falls within [cyan]--within[/cyan].
+
+    [bold]Examples[/bold]
+
+        [cyan]protectcalc status --confirmed 2026-03-01 --tz Europe/Moscow[/cyan]
+
+    From cron: warn when a deadline is less than two days away:
+
+        [cyan]protectcalc status order.yaml --within 2d || notify-send "AliExpress deadline"[/cyan]
+    """
+    from protectcalc.clock import parse_duration
+    from protectcalc.status import order_status
+
+    span = parse_duration(within, "within") if within is not None else None
+    if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
+        raise InputError("format", output_format.value, "status can be shown as table or json")
+    parsed, computed = compute_order(order)
+    result = order_status(parsed, computed, span)
+    if output_format is OutputFormat.JSON:
+        from protectcalc.render.statusout import render_status_json
+
+        emit(render_status_json(result), None)
+    else:
+        from protectcalc.render.statusout import render_status_table
+
+        console_out(render_status_table(result))
+    if result.near:
+        raise typer.Exit(EXIT_DEADLINE_NEAR)
+
+
+@app.command()
+def due(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Order files (YAML) or folders of them, read recursively "
+            "(default: the current folder).",
+            show_default=False,
+        ),
+    ] = None,
+    within: WithinOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Judge every order as of this moment (default now); an as_of in a file is "
+            "ignored.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List every upcoming deadline of yours across many order files, soonest first.
+
+    A file that cannot be read is named on stderr and the others are still listed. Exit
+    codes: 3 when a deadline falls within [cyan]--within[/cyan] (even if a file was bad: the
+    near deadline is the urgent news), else 2 when a file was bad, else 0.
+
+    [bold]Examples[/bold]
+
+        [cyan]protectcalc due ~/orders/[/cyan]
+
+        [cyan]protectcalc due ~/orders/ --within 3d --format csv[/cyan]
+    """
+    from dataclasses import replace
+
+    from protectcalc.clock import parse_duration
+    from protectcalc.status import due_rows
+
+    span = parse_duration(within, "within") if within is not None else None
+    if output_format is OutputFormat.ICS:
+        raise InputError("format", output_format.value, "due can be shown as table, json or csv")
+    if as_of is not None:
+        from protectcalc.clock import parse_instant
+        from protectcalc.shell import now
+
+        parse_instant(as_of, _utc(), now(), field="as_of")  # a bad --as-of fails once, here
+    files, errors = _order_files(paths or [Path()])
+    computed = []
+    for path in files:
+        try:
+            name, raw = _load_named_order(path)
+            used = replace(raw, as_of=as_of)
+            with _located_in(path, used):
+                parsed, result = compute_order(used)
+        except (InputError, RuleSetError) as error:
+            errors.append((str(path), _file_message(path, error)))
+            continue
+        computed.append((name, path, parsed, result))
+    rows = due_rows(computed, span)
+    for _path, message in errors:
+        sys.stderr.write(f"protectcalc: {message}\n")
+    match output_format:
+        case OutputFormat.JSON:
+            from protectcalc.render.statusout import render_due_json
+
+            emit(render_due_json(rows, errors), None)
+        case OutputFormat.CSV:
+            from protectcalc.render.statusout import render_due_csv
+
+            emit(render_due_csv(rows), None)
+        case _:
+            from protectcalc.render.statusout import render_due_table
+
+            console_out(render_due_table(rows))
+    if span is not None and rows:
+        raise typer.Exit(EXIT_DEADLINE_NEAR)
+    if errors:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The YAML files named or inside the folders named (hidden folders skipped), sorted."""
+    files: list[Path] = []
+    errors: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                item
+                for item in path.rglob("*")
+                if item.suffix in (".yaml", ".yml")
+                and item.is_file()
+                and not any(part.startswith(".") for part in item.relative_to(path).parts)
+            )
+            if not found:
+                errors.append((str(path), f"{path}: no order files (*.yaml, *.yml) in it"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            errors.append((str(path), f"{path}: no such file or folder"))
+    return files, errors
+
+
+def _load_named_order(path: Path) -> tuple[str, OrderInput]:
+    """An order file's ``name:`` (its file name when it has none) and its order."""
+    from protectcalc.orderfile import load_order_input
+    from protectcalc.scenario_yaml import read_yaml
+
+    order = load_order_input(path)  # validates the file, errors named by line
+    data = read_yaml(path).data
+    name = data.get("name") if isinstance(data, dict) else None
+    return (str(name).strip() or path.stem) if name is not None else path.stem, order
+
+
+def _located_in(path: Path, used: OrderInput) -> Any:
+    from protectcalc.orderfile import errors_located_in
+
+    return errors_located_in(path, used)
+
+
+def _file_message(path: Path, error: Exception) -> str:
+    """One line naming the file: ``orders/a.yaml:4:14: order.confirmed 2026-02-30: ...``."""
+    text = str(error)
+    return text if text.startswith(str(path)) else f"{path}: {text}"
 
 
 @app.command()

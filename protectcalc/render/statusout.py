@@ -1,0 +1,223 @@
+"""Renderers for ``status`` and ``due``: pure functions from plain data to text or Rich.
+
+JSON and CSV never import Rich (they run from cron and scripts); the table renderers import it
+inside the function. The status JSON is the timeline's JSON contract (render/jsonout.py) plus
+``phase_text``, ``deadlines`` (the open buyer deadlines) and ``within``; the seeds' traps are
+listed first in ``warnings``, with codes starting ``trap_``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from protectcalc.clock import format_span
+from protectcalc.model import Timeline
+from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
+from protectcalc.render.labels import label
+from protectcalc.status import Deadline, DueRow, Status
+
+DUE_COLUMNS = (
+    "name",
+    "file",
+    "id",
+    "date",
+    "due",
+    "business_day",
+    "seconds_left",
+    "time_left",
+    "label",
+    "note",
+)
+
+
+def deadline_dict(deadline: Deadline) -> dict[str, Any]:
+    """One open buyer deadline: the milestone's id and date, when it falls due, time left."""
+    item = deadline.milestone
+    return {
+        "id": item.id,
+        "label": label(item.id),
+        "date": item.day.isoformat(),
+        "at": iso(item.at),
+        "due": iso(deadline.due),
+        "business_day": deadline.business_day,
+        "seconds_left": int(deadline.left.total_seconds()),
+        "time_left": format_span(deadline.left),
+        "note": item.note,
+    }
+
+
+def status_dict(status: Status) -> dict[str, Any]:
+    """The timeline's JSON object with the open deadlines, --within and the traps added."""
+    data = timeline_dict(status.timeline)
+    data["phase_text"] = status.phase_text
+    data["deadlines"] = [deadline_dict(item) for item in status.deadlines]
+    data["within"] = (
+        None
+        if status.within is None
+        else {
+            "seconds": int(status.within.total_seconds()),
+            "matched": [item.milestone.id for item in status.near],
+        }
+    )
+    traps = [{"code": item.code, "message": item.message} for item in status.traps]
+    data["warnings"] = traps + data["warnings"]
+    return data
+
+
+def render_status_json(status: Status) -> str:
+    """The status document, indented, ending in a newline."""
+    return json.dumps(status_dict(status), indent=2, ensure_ascii=False) + "\n"
+
+
+def _when(due: Deadline) -> str:
+    item = due.milestone
+    if item.at is not None:
+        return item.at.strftime("%Y-%m-%d %a %H:%M %Z")
+    return due.due.strftime("%Y-%m-%d %a %H:%M %Z") + "\n(business day: due as it begins)"
+
+
+def _range(timeline: Timeline, first: str, last: str) -> tuple[str, str | None] | None:
+    early, late = timeline.milestone(first), timeline.milestone(last)
+    if early is None or late is None:
+        return None
+    text = f"{early.day.strftime('%Y-%m-%d %a')} to {late.day.strftime('%Y-%m-%d %a')}"
+    return text, late.note
+
+
+def render_status_table(status: Status) -> Any:
+    """The human view of ``status``: phase, next step, time left, deadlines, traps."""
+    from rich.console import Group, RenderableType
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    timeline = status.timeline
+    parts: list[RenderableType] = [
+        Text(
+            f"As of {timeline.as_of.strftime('%Y-%m-%d %H:%M %Z')} "
+            f"({timeline.timezone}, rules {timeline.rules})",
+            style="dim",
+        ),
+        Text.assemble(
+            ("Phase: ", "bold"), (timeline.phase.value, "bold cyan"), f" - {status.phase_text}"
+        ),
+    ]
+    action = timeline.next
+    if action is not None:
+        lines = Text(action.action, style="bold")
+        if action.deadline is not None:
+            left = format_span(action.deadline - timeline.as_of)
+            item = timeline.milestone(action.milestone or "")
+            shown = action.deadline.strftime("%Y-%m-%d %a %H:%M %Z")
+            if item is not None and item.at is None:
+                shown += " (a business day: counted as due when it begins)"
+            lines.append(f"\nDeadline: {shown}")
+            lines.append(f"\nTime left: {left}", style="bold")
+        if action.act_by is not None:
+            lines.append(f"\nSafe to act by: {action.act_by.strftime('%Y-%m-%d %a %H:%M %Z')}")
+        if action.if_nothing:
+            lines.append(f"\nIf you do nothing: {action.if_nothing}.")
+        parts.append(Panel(lines, title="Next", title_align="left", border_style="cyan"))
+    if status.traps:
+        warned = Text("\n".join(f"- {trap.message}" for trap in status.traps), style="bold red")
+        parts.append(Panel(warned, title="Traps", title_align="left", border_style="red"))
+    if status.deadlines:
+        table = Table(title="Your open deadlines", title_justify="left")
+        table.add_column("When", no_wrap=True)
+        table.add_column("Time left", no_wrap=True, justify="right")
+        table.add_column("Deadline")
+        for due in status.deadlines:
+            near = any(due is item for item in status.near)
+            name = Text(label(due.milestone.id))
+            name.append(f"  {due.milestone.id}", style="dim")
+            if due.milestone.note:
+                name.append(f"\n{due.milestone.note}", style="yellow")
+            table.add_row(
+                _when(due),
+                Text(format_span(due.left), style="bold red" if near else ""),
+                name,
+            )
+        parts.append(table)
+    for first, last, what in (
+        ("refund_earliest", "refund_latest", "Refund expected"),
+        ("delivery_earliest", "delivery_latest", "Parcel usually arrives"),
+    ):
+        window = _range(timeline, first, last)
+        if window is not None:
+            text, note = window
+            parts.append(Text(f"{what}: {text}" + (f" ({note})" if note else "")))
+    for warning in timeline.warnings:
+        parts.append(Text(f"! {warning.message}", style="yellow"))
+    if status.within is not None:
+        span = format_span(status.within)
+        if status.near:
+            listed = ", ".join(
+                f"{item.milestone.id} ({format_span(item.left)} left)" for item in status.near
+            )
+            parts.append(Text(f"Within {span}: {listed}", style="bold red"))
+        else:
+            parts.append(Text(f"Within {span}: no buyer deadline.", style="green"))
+    return Group(*parts)
+
+
+def due_row_dict(row: DueRow) -> dict[str, Any]:
+    """One row of ``due``: the order's name and file, then the deadline."""
+    return {"name": row.name, "file": str(row.path), "timezone": row.timezone} | deadline_dict(
+        row.deadline
+    )
+
+
+def render_due_json(rows: list[DueRow], errors: list[tuple[str, str]]) -> str:
+    """Every open buyer deadline across the order files, and the files that failed."""
+    data = {
+        "schema": SCHEMA_VERSION,
+        "deadlines": [due_row_dict(row) for row in rows],
+        "errors": [{"file": path, "message": message} for path, message in errors],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_due_csv(rows: list[DueRow]) -> str:
+    """A header row and one row per deadline, soonest first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DUE_COLUMNS)
+    for row in rows:
+        data = due_row_dict(row)
+        writer.writerow([_cell(data[column]) for column in DUE_COLUMNS])
+    return buffer.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_due_table(rows: list[DueRow]) -> Any:
+    """The human view of ``due``: one row per deadline, soonest first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not rows:
+        return Text("No open buyer deadlines.", style="green")
+    table = Table(title="Your open deadlines, soonest first", title_justify="left")
+    table.add_column("When", no_wrap=True)
+    table.add_column("Time left", no_wrap=True, justify="right")
+    table.add_column("Order")
+    table.add_column("Deadline")
+    for row in rows:
+        name = Text(label(row.deadline.milestone.id))
+        name.append(f"  {row.deadline.milestone.id}", style="dim")
+        table.add_row(
+            _when(row.deadline),
+            format_span(row.deadline.left),
+            row.name,
+            name,
+        )
+    return table
