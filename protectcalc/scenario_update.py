@@ -35,6 +35,10 @@ def updated_text(
         if spot.kind != "scalar" and not (spot.kind == "sequence" and isinstance(value, list)):
             continue
         replacement = _flow_list(value) if isinstance(value, list) else _scalar(value, spot)
+        if spot.style in ("|", ">"):
+            # A block scalar's span ends with its line breaks: keep them as they were.
+            original = text[spot.start : spot.end]
+            replacement = replacement.rstrip("\n") + original[len(original.rstrip("\r\n")) :]
         if spot.start == spot.end and spot.key_end is not None:
             # An empty value (``escalation:``): write it right after the key's colon.
             colon = text.find(":", spot.key_end)

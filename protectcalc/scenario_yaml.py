@@ -91,10 +91,16 @@ class Problem:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        label = show_path(self.key)
+        label = _one_line(show_path(self.key))
         if self.value is not None and label:
-            label += f" {self.value}"
-        return f"{where}: {label}: {self.message}" if label else f"{where}: {self.message}"
+            label += f" {_one_line(str(self.value))}"
+        message = _one_line(self.message)
+        return f"{where}: {label}: {message}" if label else f"{where}: {message}"
+
+
+def _one_line(text: str) -> str:
+    """Text as it may appear in a one-line message: control characters escaped."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 class FileProblems(ValueError):
