@@ -1,11 +1,11 @@
 """Scenario and order files as plain data: YAML 1.2, read safely, every value with its place.
 
-ruamel.yaml only scans and composes the text into nodes (no Python object is ever built
-from a tag); this module turns the nodes into dicts, lists and scalars itself, with the
-YAML 1.2 core schema, so ``NO``, ``no``, ``on`` and ``12:30`` stay text and dates stay text
-(``2026-02-30`` is then refused by the strict date parser with its line, not by the YAML
-reader). Anchors, aliases and tags are refused, which makes an alias bomb harmless; files
-are capped in size and depth. Every value keeps its line, column and character span so that
+ruamel.yaml only parses the text into events (no node graph, no constructor: no Python
+object is ever built from a tag); this module turns the events into dicts, lists and scalars
+itself, with the YAML 1.2 core schema, so ``NO``, ``no``, ``on`` and ``12:30`` stay text and
+dates stay text (``2026-02-30`` is then refused by the strict date parser with its line, not
+by the YAML reader). Anchors, aliases and tags other than ``!!str`` are refused at the first
+event, so an alias bomb is never expanded; files are capped in size and depth. Every value keeps its line, column and character span so that
 errors can point at it and ``replay --update`` can rewrite it in place.
 """
 
@@ -22,15 +22,11 @@ MAX_FILE_BYTES = 256 * 1024
 """Scenario files are a few hundred bytes; anything this large is a mistake or an attack."""
 
 MAX_DEPTH = 12
-"""The format nests four levels deep; deeper input is refused before it can recurse far."""
+"""The format nests four levels deep; deeper input is refused at once."""
 
 KeyPath = tuple[str | int, ...]
 """Where a value sits in a file: ``("order", "confirmed")``, ``("dispute", "opened")``."""
 
-_STANDARD_TAGS = frozenset(
-    "tag:yaml.org,2002:" + name
-    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
-)
 _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?[0-9]{1,18}")
@@ -185,17 +181,23 @@ def decode(raw: bytes, shown: str) -> tuple[str, bool]:
 
 
 def parse_yaml(text: str, shown: str, bom: bool = False) -> YamlDocument:
-    """Parse one YAML document whose top level is a mapping; refuse everything unsafe."""
-    from ruamel.yaml import YAML
+    """Parse one YAML document whose top level is a mapping; refuse everything unsafe.
+
+    The data is built straight from the parser's events: no node graph, no constructor,
+    and an alias is refused before anything is expanded.
+    """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     if not text.strip():
         raise FileProblems(shown, [Problem("is empty: expected name, order and expect keys")])
-    reader = YAML(typ="safe", pure=True)
+    builder = _Builder()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            root = reader.compose(text)
+            for event in _parser().parse(text):
+                builder.feed(event)
+    except _Refused as refused:
+        raise FileProblems(shown, [refused.problem]) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(str(part) for part in (error.context, error.problem) if part)
@@ -208,22 +210,13 @@ def parse_yaml(text: str, shown: str, bom: bool = False) -> YamlDocument:
         raise FileProblems(shown, [Problem(f"is not valid YAML: {detail}")]) from None
     except RecursionError:
         raise FileProblems(shown, [Problem("is nested too deeply to be a scenario file")]) from None
-    if root is None:
+    if not builder.done:
         raise FileProblems(shown, [Problem("is empty: expected name, order and expect keys")])
-    builder = _Builder(shown)
-    data = builder.value(root, (), 0)
-    if builder.fatal:
-        raise FileProblems(shown, builder.fatal + builder.soft)
+    data = builder.root
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
-        raise FileProblems(
-            shown,
-            [
-                Problem(
-                    f"expected a mapping of keys (name, order, expect, ...), found {kind}", (), 1, 1
-                )
-            ],
-        )
+        found = f"expected a mapping of keys (name, order, expect, ...), found {kind}"
+        raise FileProblems(shown, [Problem(found, (), 1, 1)])
     return YamlDocument(data, builder.spots, text, bom, tuple(builder.soft))
 
 
@@ -234,97 +227,195 @@ def read_yaml(path: Path, shown: str | None = None) -> YamlDocument:
     return parse_yaml(text, label, bom)
 
 
+_PARSERS: list[Any] = []
+
+
+def _parser() -> Any:
+    """One reusable pure-Python YAML 1.2 reader (building one costs more than a small file).
+
+    The pure reader, not libyaml: libyaml is YAML 1.1 and refuses ``[2026-03-18T09:00]``.
+    """
+    if not _PARSERS:
+        from ruamel.yaml import YAML
+
+        _PARSERS.append(YAML(typ="safe", pure=True))
+    return _PARSERS[0]
+
+
+class _Refused(Exception):
+    """A structural problem after which the rest of the file is not read."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+_ALLOWED_SCALAR_TAGS = frozenset({"!", "tag:yaml.org,2002:str"})
+_ALLOWED_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
+@dataclass
+class _Open:
+    """A mapping or sequence whose events are still arriving."""
+
+    container: dict[str, Any] | list[Any]
+    path: KeyPath | None
+    """None inside a duplicate key's value: built, then dropped, no spots recorded."""
+    start: Any
+    key_event: Any
+    key: str | None = None
+    key_at: Any = None
+    discard_value: bool = False
+    last_end: int | None = None
+    first_lines: dict[str, int] | None = None
+
+
 class _Builder:
-    """Nodes to plain data, recording spots and collecting problems instead of stopping."""
+    """Parser events to plain data and spots; duplicate keys are soft problems."""
 
-    def __init__(self, shown: str) -> None:
-        self.shown = shown
+    def __init__(self) -> None:
+        self.root: Any = None
+        self.done = False
         self.spots: dict[KeyPath, Spot] = {}
-        self.fatal: list[Problem] = []
-        """Problems after which the data is incomplete."""
         self.soft: list[Problem] = []
-        """Problems that leave the data whole (the first of duplicate keys is kept)."""
-        self._seen: set[int] = set()
+        self._open: list[_Open] = []
+        self._documents = 0
 
-    def _problem(self, node: Any, path: KeyPath, message: str, *, soft: bool = False) -> None:
-        mark = node.start_mark
-        found = Problem(message, path, mark.line + 1, mark.column + 1)
-        (self.soft if soft else self.fatal).append(found)
+    def feed(self, event: Any) -> None:
+        from ruamel.yaml import events
 
-    def value(self, node: Any, path: KeyPath, depth: int, key_node: Any = None) -> Any:
-        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
-        if id(node) in self._seen or getattr(node, "anchor", None) is not None:
-            if not any("anchors" in problem.message for problem in self.fatal):
-                self._problem(node, path, "anchors and aliases (&name, *name) are not allowed")
-            return None
-        self._seen.add(id(node))
-        tag = str(node.tag)
-        if tag not in _STANDARD_TAGS:
-            written = tag.replace("tag:yaml.org,2002:", "!!")
-            self._problem(node, path, f"YAML tags such as {written} are not allowed")
-            return None
-        if depth > MAX_DEPTH:
-            self._problem(node, path, "is nested too deeply to be a scenario file")
-            return None
-        start, end = node.start_mark, node.end_mark
-        common: dict[str, Any] = {
-            "line": start.line + 1,
-            "column": start.column + 1,
-            "start": start.index,
-            "end": end.index,
-        }
-        if key_node is not None:
-            mark = key_node.start_mark
-            common["key_line"], common["key_column"] = mark.line + 1, mark.column + 1
-            common["key_end"] = key_node.end_mark.index
-        if isinstance(node, ScalarNode):
-            self.spots[path] = Spot(style=node.style, **common)
-            return _scalar(node.value, node.style, tag)
-        if isinstance(node, SequenceNode):
-            items = [
-                self.value(item, (*path, index), depth + 1) for index, item in enumerate(node.value)
-            ]
-            last = node.value[-1].end_mark.index if node.value else None
-            self.spots[path] = Spot(
-                kind="sequence", flow=bool(node.flow_style), items_end=last, **common
+        if isinstance(event, events.DocumentStartEvent):
+            self._documents += 1
+            if self._documents > 1:
+                self._refuse(event, (), "is not valid YAML: expected a single document")
+            return
+        if isinstance(event, events.AliasEvent):
+            where = self._where() or ()
+            self._refuse(event, where, "anchors and aliases (&name, *name) are not allowed")
+        if isinstance(event, events.MappingEndEvent | events.SequenceEndEvent):
+            self._close(event)
+            return
+        if not isinstance(
+            event, events.ScalarEvent | events.MappingStartEvent | events.SequenceStartEvent
+        ):
+            return
+        top = self._open[-1] if self._open else None
+        if top is not None and isinstance(top.container, dict) and top.key is None:
+            self._key(top, event)
+            return
+        path = self._where()
+        if event.anchor is not None:
+            self._refuse(event, path or (), "anchors and aliases (&name, *name) are not allowed")
+        scalar = isinstance(event, events.ScalarEvent)
+        allowed = _ALLOWED_SCALAR_TAGS if scalar else _ALLOWED_COLLECTION_TAGS
+        if event.tag is not None and event.tag not in allowed:
+            written = str(event.tag).replace("tag:yaml.org,2002:", "!!")
+            self._refuse(event, path or (), f"YAML tags such as {written} are not allowed")
+        if len(self._open) > MAX_DEPTH:
+            self._refuse(event, path or (), "is nested too deeply to be a scenario file")
+        if isinstance(event, events.ScalarEvent):
+            if event.tag is not None or event.style is not None:
+                value: Any = event.value
+            else:
+                value = plain_scalar(event.value)
+            if path is not None:
+                self.spots[path] = self._spot(event, top, style=event.style)
+            self._attach(value, event.end_mark.index)
+            return
+        mapping = isinstance(event, events.MappingStartEvent)
+        self._open.append(
+            _Open(
+                container={} if mapping else [],
+                path=path,
+                start=event,
+                key_event=top.key_at if top is not None else None,
+                first_lines={} if mapping else None,
             )
-            return items
-        if isinstance(node, MappingNode):
-            self.spots[path] = Spot(kind="mapping", flow=bool(node.flow_style), **common)
-            return self._mapping(node, path, depth)
-        self._problem(node, path, "is not a YAML value this format knows")
-        return None
+        )
 
-    def _mapping(self, node: Any, path: KeyPath, depth: int) -> dict[str, Any]:
-        from ruamel.yaml.nodes import ScalarNode
+    def _key(self, top: _Open, event: Any) -> None:
+        from ruamel.yaml import events
 
-        result: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode) or getattr(key_node, "anchor", None):
-                self._problem(key_node, path, "keys must be plain words such as order or expect")
-                continue
-            key = str(key_node.value)
-            key_path = (*path, key)
-            if key in first_line:
-                self._problem(
-                    key_node,
-                    key_path,
-                    f"is given twice (first at line {first_line[key]})",
-                    soft=True,
+        path = top.path if top.path is not None else ()
+        if not isinstance(event, events.ScalarEvent) or event.anchor is not None:
+            self._refuse(event, path, "keys must be plain words such as order or expect")
+        if event.tag is not None and event.tag not in _ALLOWED_SCALAR_TAGS:
+            written = str(event.tag).replace("tag:yaml.org,2002:", "!!")
+            self._refuse(event, path, f"YAML tags such as {written} are not allowed")
+        key = str(event.value)
+        assert top.first_lines is not None
+        top.key, top.key_at = key, event
+        top.discard_value = key in top.first_lines
+        if top.discard_value:
+            if top.path is not None:
+                line = event.start_mark.line + 1
+                self.soft.append(
+                    Problem(
+                        f"is given twice (first at line {top.first_lines[key]})",
+                        (*top.path, key),
+                        line,
+                        event.start_mark.column + 1,
+                    )
                 )
-                continue
-            first_line[key] = key_node.start_mark.line + 1
-            result[key] = self.value(value_node, key_path, depth + 1, key_node)
-        return result
+        else:
+            top.first_lines[key] = event.start_mark.line + 1
 
+    def _where(self) -> KeyPath | None:
+        """The path of the value about to arrive (None inside a dropped duplicate)."""
+        if not self._open:
+            return ()
+        top = self._open[-1]
+        if top.path is None or top.discard_value:
+            return None
+        if isinstance(top.container, dict):
+            return (*top.path, top.key or "")
+        return (*top.path, len(top.container))
 
-def _scalar(text: str, style: str | None, tag: str) -> Any:
-    """A scalar node's value: quoted and ``!!str`` scalars are text, plain ones resolved."""
-    if style is not None or tag == "tag:yaml.org,2002:str":
-        return text
-    return plain_scalar(text)
+    def _spot(self, event: Any, parent: _Open | None, **extra: Any) -> Spot:
+        key_event = (
+            parent.key_at if parent is not None and isinstance(parent.container, dict) else None
+        )
+        return self._spot_at(event.start_mark, event.end_mark.index, key_event, **extra)
+
+    @staticmethod
+    def _spot_at(mark: Any, end: int, key_event: Any, **extra: Any) -> Spot:
+        if key_event is not None:
+            extra["key_line"] = key_event.start_mark.line + 1
+            extra["key_column"] = key_event.start_mark.column + 1
+            extra["key_end"] = key_event.end_mark.index
+        return Spot(line=mark.line + 1, column=mark.column + 1, start=mark.index, end=end, **extra)
+
+    def _close(self, event: Any) -> None:
+        done = self._open.pop()
+        if done.path is not None:
+            sequence = isinstance(done.container, list)
+            self.spots[done.path] = self._spot_at(
+                done.start.start_mark,
+                event.end_mark.index,
+                done.key_event,
+                kind="sequence" if sequence else "mapping",
+                flow=bool(done.start.flow_style),
+                items_end=done.last_end if sequence else None,
+            )
+        self._attach(done.container, event.end_mark.index)
+
+    def _attach(self, value: Any, end: int) -> None:
+        if not self._open:
+            self.root, self.done = value, True
+            return
+        top = self._open[-1]
+        top.last_end = end
+        if isinstance(top.container, dict):
+            if not top.discard_value and top.key is not None:
+                top.container[top.key] = value
+            top.key, top.discard_value = None, False
+        else:
+            top.container.append(value)
+
+    @staticmethod
+    def _refuse(event: Any, path: KeyPath, message: str) -> None:
+        mark = event.start_mark
+        raise _Refused(Problem(message, path, mark.line + 1, mark.column + 1))
 
 
 def plain_scalar(text: str) -> Any:

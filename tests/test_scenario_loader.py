@@ -455,7 +455,10 @@ def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
 
 def test_deep_nesting_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "deep.yaml", "a: " + "[" * 20_000 + "]" * 20_000 + "\n")
-    assert file_problems(path) == ["deep.yaml: is nested too deeply to be a scenario file"]
+    assert file_problems(path) == [
+        "deep.yaml:1:16: a[0][0][0][0][0][0][0][0][0][0][0][0]: is nested too deeply to be a "
+        "scenario file"
+    ]
     shallow_but_too_deep = "a: " + "[" * 30 + "]" * 30 + "\n"
     assert problems(shallow_but_too_deep)[0].endswith("is nested too deeply to be a scenario file")
 
