@@ -457,3 +457,13 @@ def test_broken_order_files_are_one_line_and_exit_2(tmp_path: Path) -> None:
     missing = invoke(["timeline", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2
     assert missing.stderr == f"protectcalc: {tmp_path / 'nope.yaml'}: no such file\n"
+
+
+def test_the_readme_example_scenario_passes(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Scenario files and replay") :]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example, "utf-8")
+    result = invoke(["replay", str(path)])
+    assert result.exit_code == 0, result.output
