@@ -85,3 +85,9 @@ def _where(path: str, line: int | None, column: int | None, key: str) -> str:
     if line is not None:
         where += f":{line}" + (f":{column}" if column is not None else "")
     return f"{where}: {key}" if key else where
+
+
+def order_name(path: Path) -> str | None:
+    """The ``name:`` of an order file already read by :func:`load_order_input` (no re-read)."""
+    loaded = _LOADED.get(path)
+    return loaded.record.name if loaded is not None else None

@@ -5,8 +5,9 @@ object is ever built from a tag); this module turns the events into dicts, lists
 itself, with the YAML 1.2 core schema, so ``NO``, ``no``, ``on`` and ``12:30`` stay text and
 dates stay text (``2026-02-30`` is then refused by the strict date parser with its line, not
 by the YAML reader). Anchors, aliases and tags other than ``!!str`` are refused at the first
-event, so an alias bomb is never expanded; files are capped in size and depth. Every value keeps its line, column and character span so that
-errors can point at it and ``replay --update`` can rewrite it in place.
+event, so an alias bomb is never expanded; files are capped in size and depth. Every value
+keeps its line, column and character span so that errors can point at it and
+``replay --update`` can rewrite it in place.
 """
 
 from __future__ import annotations

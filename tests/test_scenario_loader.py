@@ -374,10 +374,9 @@ def test_an_out_of_order_list_item_is_placed_at_the_item() -> None:
         expect: {phase: dispute_awaiting_buyer}
         """
     )
-    assert lines == [
-        "s.yaml:7:7: dispute.seller_responses[1] 2026-03-17: is before dispute.seller_responses "
-        "2026-03-18"
-    ]
+    assert len(lines) == 1
+    assert lines[0].startswith("s.yaml:7:7: dispute.seller_responses[1] 2026-03-17: "), lines
+    assert "--" not in lines[0]  # options are named as the file's keys
 
 
 def test_unknown_reading_is_placed_at_its_rule() -> None:
