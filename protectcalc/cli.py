@@ -582,10 +582,9 @@ def replay(
 ) -> None:
     """Replay scenario files: compute each order and check the deadlines it must give.
 
-    Prints PASS, FAIL or ERROR with the path and name of each scenario, what differs under
-    each failure, and [cyan]replay: N passed, N failed[/cyan] last. Exit codes: 0 all
-    passed; 1 a scenario failed; 2 a file could not be read or validated (the others
-    still run).
+    One line per scenario (PASS, FAIL or ERROR, its path and name), what differs under it.
+    The last line is [cyan]replay: N passed, N failed[/cyan]; the other files always run.
+    Exit codes: 0 all passed; 1 a scenario failed; 2 a file could not be read or validated.
 
     [bold]Examples[/bold]
 
@@ -624,8 +623,8 @@ def replay(
 def schema(output: OutputOption = None) -> None:
     """Print the JSON Schema of scenario and order files, for editors and validators.
 
-    Save it and point an editor at it with a first line such as
-    [cyan]# yaml-language-server: $schema=../scenario.schema.json[/cyan] in each file.
+    Editors complete and check a file whose first line points at the schema:
+    [cyan]# yaml-language-server: $schema=../../protectcalc/scenario.schema.json[/cyan]
 
     [bold]Examples[/bold]
 
