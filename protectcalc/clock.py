@@ -32,6 +32,9 @@ _ISO_DURATION = re.compile(
 )
 _MAX_DURATION = timedelta(days=3660)
 _KEYWORDS = ("now", "today", "yesterday", "tomorrow")
+YEARS = (1970, 2199)
+"""The years an order's event may fall in: wide, but far from datetime's limits (year 1 and
+9999), where converting zones or adding a 90-day period would overflow."""
 
 
 def parse_zone(name: str, field: str = "tz") -> ZoneInfo:
@@ -98,6 +101,18 @@ def parse_instant(
     when only one reading is a real date. Missing fields are never filled from today,
     two-digit years are never guessed, nothing is parsed fuzzily.
     """
+    try:
+        moment = _parse_instant(raw, zone, now, field=field, dayfirst=dayfirst)
+    except OverflowError:
+        moment = None
+    if moment is None or not YEARS[0] <= moment.year <= YEARS[1]:
+        raise InputError(field, raw, f"is outside the years {YEARS[0]}-{YEARS[1]}")
+    return moment
+
+
+def _parse_instant(
+    raw: RawTime, zone: ZoneInfo, now: datetime, *, field: str, dayfirst: bool | None
+) -> datetime:
     if isinstance(raw, datetime):
         if raw.tzinfo is None:
             return wall_to_instant(raw, zone, field=field, raw=raw.isoformat())

@@ -32,7 +32,10 @@ class InputError(ValueError):
         if self.value is None or self.value == "":
             shown = "" if self.value is None else " ''"
             return f"{label}{shown}: {self.problem}"
-        return f"{label} {self.value!s}: {self.problem}"
+        shown = str(self.value)
+        if not shown.isprintable():  # a newline or control character would break the one line
+            shown = repr(shown)
+        return f"{label} {shown}: {self.problem}"
 
 
 class RuleSetError(ValueError):

@@ -8,7 +8,7 @@ time comes in as an argument.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -222,6 +222,14 @@ def _check_rounds(order: Order, rules: RuleSet) -> None:
             _show(order.buyer_responded[len(order.seller_responded)]),
             "has no seller answer before it to respond to",
         )
+    if len(order.seller_responded) > len(order.buyer_responded) + 1:
+        k = len(order.buyer_responded) + 1  # the seller's answer k + 1 answers your edit k
+        raise InputError(
+            "seller_responded",
+            _show(order.seller_responded[k]),
+            f"answers round {k + 1}, but no edit of yours started it: give --buyer-responded "
+            "for each round, in order",
+        )
     previous, previous_name = opened, "dispute_opened"
     for k, seller_at in enumerate(order.seller_responded):
         _order_pair(previous_name, previous, "seller_responded", seller_at)
@@ -243,19 +251,25 @@ def _require_before(
     earlier_at, later_at = getattr(order, first), getattr(order, later)
     if earlier_at is None or later_at is None:
         return
-    if later_at < earlier_at or (strict and later_at == earlier_at):
+    if _utc(later_at) < _utc(earlier_at) or (strict and _utc(later_at) == _utc(earlier_at)):
         _order_pair(first, earlier_at, later, later_at, problem=problem)
 
 
 def _order_pair(
     first: str, first_at: datetime, later: str, later_at: datetime, *, problem: str | None = None
 ) -> None:
-    if later_at < first_at or problem is not None:
+    if _utc(later_at) < _utc(first_at) or problem is not None:
         raise InputError(
             later,
             _show(later_at),
             problem or f"is before {option_label(first)} {_show(first_at)}",
         )
+
+
+def _utc(moment: datetime) -> datetime:
+    """For comparing instants: two datetimes sharing a tzinfo compare as wall clocks, which
+    gets the repeated hour of a daylight-saving change wrong."""
+    return moment.astimezone(UTC)
 
 
 def _show(value: object) -> str:

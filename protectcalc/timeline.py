@@ -143,6 +143,12 @@ def _sort_key(order: Order) -> Callable[[Milestone], tuple[datetime, int]]:
     return key
 
 
+def _utc(moment: datetime) -> datetime:
+    """For comparing instants: two datetimes sharing a tzinfo compare as wall clocks, which
+    gets the repeated hour of a daylight-saving change wrong."""
+    return moment.astimezone(UTC)
+
+
 def _order_milestones(build: _Builder) -> None:
     """Payment, cancellation, shipping, delivery and automatic confirmation."""
     order = build.order
@@ -231,7 +237,11 @@ def _protection_window(build: _Builder) -> _Window | None:
                 "confirmed automatically"
             ),
         )
-        if delivery_end is not None and delivery_end.at is not None and delivery_end.at < end:
+        if (
+            delivery_end is not None
+            and delivery_end.at is not None
+            and _utc(delivery_end.at) < _utc(end)
+        ):
             end, rule_ids = delivery_end.at, ("delivery_period",)
             explain = "the delivery period ends before the automatic confirmation"
     elif delivery_end is not None and delivery_end.at is not None and order.shipped is not None:
@@ -246,7 +256,7 @@ def _protection_window(build: _Builder) -> _Window | None:
         rule_ids,
         explain + "; the last moment to open a dispute",
     )
-    if end <= start:
+    if _utc(end) <= _utc(start):
         build.warn(
             "protection_ended",
             (
@@ -256,7 +266,7 @@ def _protection_window(build: _Builder) -> _Window | None:
         )
         return _Window(start, end, None)
     margin = build.rules.elapsed("safety_margin")
-    safe = max(start, add_elapsed(end, -margin))
+    safe = max(start, add_elapsed(end, -margin), key=_utc)
     build.add(
         "safe_dispute_open",
         safe,
@@ -285,7 +295,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
             (EVENT_RULE,),
             f"dispute opened {wall(start)} (given)",
         )
-        if window is not None and start > window.end:
+        if window is not None and _utc(start) > _utc(window.end):
             build.warn(
                 "dispute_after_protection",
                 (
@@ -307,9 +317,9 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
     last_action: tuple[datetime, bool] | None = None
     cursor, cursor_projected = start, start_projected
     for k in range(1, rounds + 1):
-        if stop is not None and cursor >= stop:
+        if stop is not None and _utc(cursor) >= _utc(stop):
             break
-        if limit_at is not None and cursor_projected and cursor >= limit_at:
+        if limit_at is not None and cursor_projected and _utc(cursor) >= _utc(limit_at):
             break
         seller_due = build.after(cursor, "seller_response")
         build.add(
@@ -401,7 +411,7 @@ def _escalation(
             if key.startswith(("seller_response_due_", "buyer_response_due_"))
             and item.projected
             and item.at is not None
-            and item.at > limit_at
+            and _utc(item.at) > _utc(limit_at)
         ]:
             del build.milestones[milestone_id]
         return build.add(
@@ -481,7 +491,7 @@ def _as_of_warning(build: _Builder) -> None:
     now = build.as_of.astimezone(UTC)  # UTC: same-zone datetimes compare as wall-clock times
     later = [(name, at) for name, at in build.order.events() if at > now]
     if later:
-        name, at = max(later, key=lambda item: item[1])
+        name, at = max(later, key=lambda item: _utc(item[1]))
         build.warn("as_of_before_events", (
             f"as_of {wall(build.as_of)} is before {name} {wall(at)}: the phase and next action "
             "treat every event given as having happened."))

@@ -138,13 +138,30 @@ def test_refused(text: str) -> None:
         parse(text)
     assert caught.value.field == "confirmed"
     assert caught.value.value == text
-    assert str(caught.value).startswith(f"--confirmed {text}" if text.strip() else "--confirmed")
+    shown = text if text.isprintable() else repr(text)  # one line, whatever was typed
+    assert str(caught.value).startswith(f"--confirmed {shown}" if text.strip() else "--confirmed")
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize("value", [1735689600, 20260301, 3.5, None, True, ["2026-03-01"]])
 def test_non_text_yaml_values_refused(value: object) -> None:
     with pytest.raises(InputError):
         parse(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01", "1969-06-30T12:00Z", "2200-01-01", "9999-12-31T23:59-23:59"]
+)
+def test_years_far_from_any_order_are_refused_not_crashing(value: str) -> None:
+    """Near datetime's limits a zone change or a 90-day rule would overflow."""
+    for zone in (MSK, ZoneInfo("Asia/Kathmandu"), ZoneInfo("Pacific/Pago_Pago")):
+        with pytest.raises(InputError, match="outside the years 1970-2199"):
+            parse(value, zone)
+
+
+def test_the_year_range_edges_are_accepted() -> None:
+    assert parse("1970-01-01", MSK).year == 1970
+    assert parse("2199-12-31T23:59", MSK).year == 2199
 
 
 def test_two_digit_year_says_so() -> None:

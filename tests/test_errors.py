@@ -119,6 +119,18 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
         ("--seller-responded", "4 answers", "3 rounds"),
     ),
     (
+        "second_answer_without_an_edit",
+        [
+            "--dispute-opened",
+            "2026-03-01",
+            "--seller-responded",
+            "2026-03-02",
+            "--seller-responded",
+            "2026-03-04",
+        ],
+        ("--seller-responded", "2026-03-04", "round 2", "--buyer-responded"),
+    ),
+    (
         "unknown_reading",
         ["--confirmed", "2026-03-01", "--reading", "post_confirmation_protection=forever"],
         ("--reading", "post_confirmation_protection=forever"),
@@ -138,6 +150,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
         ["--confirmed", "2026-03-01", "--rules", "/no/such/rules.toml"],
         ("--rules", "/no/such/rules.toml"),
     ),
+    ("far_year", ["--confirmed", "9999-12-20"], ("--confirmed", "9999-12-20", "1970-2199")),
     ("bad_as_of", ["--confirmed", "2026-03-01", "--as-of", "soon"], ("--as-of", "soon")),
     (
         "outcome_without_close",
