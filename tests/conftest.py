@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from protectcalc import shell
+from protectcalc.model import Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.rules import RuleSet, load_rule_set
 from protectcalc.timeline import compute_timeline
-from protectcalc.model import Timeline
 
 FIXED_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

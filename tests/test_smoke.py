@@ -25,8 +25,20 @@ def test_accidental_confirmation_gives_the_53_day_plan() -> None:
 
 
 def test_cli_json_contract(runner: CliRunner) -> None:
-    outcome = runner.invoke(app, ["timeline", "--confirmed", "2026-03-01", "--tz",
-                                  "Europe/Moscow", "--format", "json", "--as-of", "2026-03-02"])
+    outcome = runner.invoke(
+        app,
+        [
+            "timeline",
+            "--confirmed",
+            "2026-03-01",
+            "--tz",
+            "Europe/Moscow",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-03-02",
+        ],
+    )
     assert outcome.exit_code == 0, outcome.output
     data = json.loads(outcome.stdout)
     assert data["schema"] == 1
