@@ -13,11 +13,11 @@ a date; it counts as due when that day begins (SPEC 2.1: never later than the re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from protectcalc.clock import format_span, start_of_day
+from protectcalc.clock import format_span, start_of_day, time_between
 from protectcalc.model import Actor, Milestone, Order, Phase, Timeline, Warning
 
 EVENT_RULE = "event"
@@ -87,9 +87,10 @@ def open_buyer_deadlines(order: Order, timeline: Timeline) -> list[Deadline]:
         if _done(item.id, order):
             continue
         due = due_instant(item, order.timezone)
-        if due > timeline.as_of:
-            found.append(Deadline(item, due, due - timeline.as_of))
-    return sorted(found, key=lambda deadline: deadline.due)
+        left = time_between(timeline.as_of, due)
+        if left > timedelta(0):
+            found.append(Deadline(item, due, left))
+    return sorted(found, key=lambda deadline: deadline.left)
 
 
 def _done(milestone_id: str, order: Order) -> bool:
@@ -132,11 +133,19 @@ def traps(order: Order, timeline: Timeline) -> list[Warning]:
             )
         )
         end = timeline.milestone("protection_end")
-        if end is not None and end.at is not None and end.at - timeline.as_of <= EXPIRY_SOON:
-            if end.at <= timeline.as_of:
+        left_of_protection = (
+            time_between(timeline.as_of, end.at) if end is not None and end.at is not None else None
+        )
+        if (
+            end is not None
+            and end.at is not None
+            and left_of_protection is not None
+            and (left_of_protection <= EXPIRY_SOON)
+        ):
+            if left_of_protection <= timedelta(0):
                 when = f"protection ended {end.at.strftime('%Y-%m-%d %H:%M')}"
             else:
-                left = format_span(end.at - timeline.as_of)
+                left = format_span(left_of_protection)
                 when = f"protection ends {end.at.strftime('%Y-%m-%d %H:%M')} ({left} left)"
             found.append(
                 Warning(
@@ -191,4 +200,4 @@ def due_rows(
         if within is not None:
             deadlines = near_deadlines(deadlines, within)
         rows.extend(DueRow(name, path, item, timeline.timezone) for item in deadlines)
-    return sorted(rows, key=lambda row: (row.deadline.due, row.name, str(row.path)))
+    return sorted(rows, key=lambda row: (row.deadline.due.astimezone(UTC), row.name, str(row.path)))

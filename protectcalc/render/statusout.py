@@ -13,7 +13,7 @@ import io
 import json
 from typing import Any
 
-from protectcalc.clock import format_span
+from protectcalc.clock import format_span, time_between
 from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
 from protectcalc.render.labels import label
@@ -109,7 +109,7 @@ def render_status_table(status: Status) -> Any:
     if action is not None:
         lines = Text(action.action, style="bold")
         if action.deadline is not None:
-            left = format_span(action.deadline - timeline.as_of)
+            left = format_span(time_between(timeline.as_of, action.deadline))
             item = timeline.milestone(action.milestone or "")
             shown = action.deadline.strftime("%Y-%m-%d %a %H:%M %Z")
             if item is not None and item.at is None:

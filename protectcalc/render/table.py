@@ -5,6 +5,8 @@ Imported only when ``--format table`` is used, so machine formats start fast.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -41,7 +43,7 @@ def milestone_table(timeline: Timeline) -> Table:
         name.append(f"\n{item.explain}", style="dim")
         if item.note:
             name.append(f"\n{item.note}", style="yellow")
-        past = item.at is not None and item.at < timeline.as_of
+        past = item.at is not None and item.at.astimezone(UTC) < timeline.as_of.astimezone(UTC)
         when = Text(_when(item), style="dim" if past else "")
         seeds = list(dict.fromkeys(src.seed[:3] for src in item.sources))
         table.add_row(
