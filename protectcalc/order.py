@@ -159,13 +159,17 @@ def check_order(order: Order, rules: RuleSet) -> None:
     _require_before(order, "placed", "paid")
     _require_before(order, "paid", "cancel_requested")
     _require_before(order, "placed", "cancel_requested")
-    _require_before(
-        order,
-        "cancel_requested",
-        "shipped",
-        strict=True,
-        problem="an order cannot be cancelled after it was shipped (003)",
-    )
+    if (
+        order.cancel_requested is not None
+        and order.shipped is not None
+        and _utc(order.shipped) <= _utc(order.cancel_requested)
+    ):
+        raise InputError(
+            "cancel_requested",
+            _show(order.cancel_requested),
+            f"is not before {option_label('shipped')} {_show(order.shipped)}: "
+            "an order cannot be cancelled after it was shipped (003)",
+        )
     for first in ("placed", "paid"):
         for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
             _require_before(order, first, later)
@@ -245,24 +249,16 @@ def _check_rounds(order: Order, rules: RuleSet) -> None:
         _order_pair("escalated", order.escalated, "dispute_closed", order.dispute_closed)
 
 
-def _require_before(
-    order: Order, first: str, later: str, *, strict: bool = False, problem: str | None = None
-) -> None:
+def _require_before(order: Order, first: str, later: str) -> None:
     earlier_at, later_at = getattr(order, first), getattr(order, later)
-    if earlier_at is None or later_at is None:
-        return
-    if _utc(later_at) < _utc(earlier_at) or (strict and _utc(later_at) == _utc(earlier_at)):
-        _order_pair(first, earlier_at, later, later_at, problem=problem)
+    if earlier_at is not None and later_at is not None:
+        _order_pair(first, earlier_at, later, later_at)
 
 
-def _order_pair(
-    first: str, first_at: datetime, later: str, later_at: datetime, *, problem: str | None = None
-) -> None:
-    if _utc(later_at) < _utc(first_at) or problem is not None:
+def _order_pair(first: str, first_at: datetime, later: str, later_at: datetime) -> None:
+    if _utc(later_at) < _utc(first_at):
         raise InputError(
-            later,
-            _show(later_at),
-            problem or f"is before {option_label(first)} {_show(first_at)}",
+            later, _show(later_at), f"is before {option_label(first)} {_show(first_at)}"
         )
 
 

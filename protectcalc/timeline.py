@@ -119,6 +119,7 @@ def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
     build.warnings.extend(extra_warnings)
     _disagreement_warnings(build)
     _as_of_warning(build)
+    _late_event_warnings(build)
     phase = _phase(build)
     milestones = tuple(sorted(build.milestones.values(), key=_sort_key(order)))
     return Timeline(
@@ -492,9 +493,67 @@ def _as_of_warning(build: _Builder) -> None:
     later = [(name, at) for name, at in build.order.events() if at > now]
     if later:
         name, at = max(later, key=lambda item: _utc(item[1]))
-        build.warn("as_of_before_events", (
-            f"as_of {wall(build.as_of)} is before {name} {wall(at)}: the phase and next action "
-            "treat every event given as having happened."))
+        build.warn(
+            "as_of_before_events",
+            (
+                f"as_of {wall(build.as_of)} is before {name} {wall(at)}: the phase and next action "
+                "treat every event given as having happened."
+            ),
+        )
+
+
+def _late_event_warnings(build: _Builder) -> None:
+    """Say so when a given event comes after the deadline that should have ended its step.
+
+    The events are still used as given (real events replace assumptions), but the user
+    should check them: the platform may already have closed or cancelled the order.
+    """
+    order = build.order
+    checks: list[tuple[str, datetime | None, datetime | None, str]] = []
+    if order.placed is not None:
+        checks.append(
+            (
+                "paid",
+                order.paid,
+                build.after(order.placed, "payment_window"),
+                "an unpaid order is cancelled automatically at payment_due",
+            )
+        )
+    if order.delivered is not None:
+        checks.append(
+            (
+                "confirmed",
+                order.confirmed,
+                build.after(order.delivered, "auto_confirm"),
+                "receipt was confirmed automatically at auto_confirm",
+            )
+        )
+    period_end = build.milestones.get("delivery_period_end")
+    if period_end is not None and period_end.at is not None:
+        for name in ("delivered", "confirmed"):
+            checks.append(
+                (
+                    name,
+                    getattr(order, name),
+                    period_end.at,
+                    "the order completed by itself when the delivery period ended",
+                )
+            )
+    for name, given, deadline, meaning in checks:
+        if (
+            given is not None
+            and deadline is not None
+            and (given.astimezone(UTC) > deadline.astimezone(UTC))
+        ):
+            build.warnings.append(
+                Warning(
+                    "late_event",
+                    (
+                        f"{name} {wall(given)} comes after {wall(deadline)}: {meaning}. "
+                        "Check the order page; the timeline uses the dates as given."
+                    ),
+                )
+            )
 
 
 def _phase(build: _Builder) -> Phase:
