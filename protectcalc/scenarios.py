@@ -434,9 +434,7 @@ class Replayer:
         if again.status is not Status.PASS:
             return outcome
         try:
-            mode = path.stat().st_mode & 0o7777
             write_atomically(path, ("\ufeff" if bom else "") + new_text)
-            path.chmod(mode)
         except OSError as error:
             line = f"{label}: cannot be rewritten ({error.strerror or error})"
             return _error(label, outcome.name, [line], started)

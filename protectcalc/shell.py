@@ -37,12 +37,23 @@ def system_zone() -> ZoneInfo:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temporary file beside it, then one rename."""
+    """Write a whole file or nothing: a temporary file beside it, then one rename.
+
+    The file gets the permissions an ordinary write would give it: those of the file it
+    replaces, or 0666 less the umask for a new one (mkstemp alone would leave it 0600).
+    """
     directory = path.parent if str(path.parent) else Path()
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
+        Path(temporary).chmod(mode)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

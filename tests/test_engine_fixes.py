@@ -7,6 +7,7 @@ offset; across a daylight-saving change that is an hour off (SPEC 2.2 wants elap
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from protectcalc.model import Timeline
 from tests.conftest import timeline_for
@@ -65,3 +66,69 @@ def test_milestones_sort_by_instant_in_the_repeated_hour() -> None:
     assert utc_at(timeline, "seller_response_due_1") == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
     ids = [item.id for item in timeline.milestones]
     assert ids.index("protection_end") < ids.index("seller_response_due_1")
+
+
+def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    """An atomically written file is not left private (mkstemp's 0600)."""
+    import os
+
+    from protectcalc.shell import write_atomically
+
+    umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "new.json"
+        write_atomically(fresh, "{}\n")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.yaml"
+        kept.write_text("a: 1\n")
+        kept.chmod(0o640)
+        write_atomically(kept, "a: 2\n")
+        assert kept.stat().st_mode & 0o777 == 0o640
+        assert kept.read_text() == "a: 2\n"
+    finally:
+        os.umask(umask)
+
+
+def test_late_events_are_flagged_but_used_as_given() -> None:
+    """Paid after payment_due, delivered after the delivery period: a late_event warning each."""
+    late_payment = timeline_for(placed="2026-03-01", paid="2026-03-22", as_of="2026-03-22")
+    assert [w.code for w in late_payment.warnings].count("late_event") == 1
+    assert "paid 2026-03-22 00:00 comes after 2026-03-21 00:00" in late_payment.warnings[-1].message
+    late_delivery = timeline_for(
+        shipped="2026-01-01", delivery_days=20, delivered="2026-01-25", as_of="2026-01-26"
+    )
+    messages = [w.message for w in late_delivery.warnings if w.code == "late_event"]
+    assert messages == [
+        "delivered 2026-01-25 00:00 comes after 2026-01-21 00:00: the order completed by "
+        "itself when the delivery period ended. Check the order page; the timeline uses the "
+        "dates as given."
+    ]
+    end = late_delivery.milestone("protection_end")
+    assert end is not None and end.at == datetime(2026, 1, 21, tzinfo=UTC)
+
+
+def test_on_time_events_raise_no_late_warning() -> None:
+    on_time = timeline_for(
+        placed="2026-03-01",
+        paid="2026-03-02",
+        shipped="2026-03-03",
+        delivery_days=30,
+        delivered="2026-03-20",
+        confirmed="2026-03-21",
+        as_of="2026-03-21",
+    )
+    assert "late_event" not in [w.code for w in on_time.warnings]
+
+
+def test_cancellation_after_shipping_names_the_cancellation() -> None:
+    import pytest
+
+    from protectcalc.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        timeline_for(paid="2026-03-01", shipped="2026-03-03", cancel_requested="2026-03-05")
+    assert caught.value.field == "cancel_requested"
+    assert str(caught.value) == (
+        "--cancel-requested 2026-03-05: is not before --shipped 2026-03-03: an order cannot "
+        "be cancelled after it was shipped (003)"
+    )
