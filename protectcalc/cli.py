@@ -59,22 +59,43 @@ def _root(
     """Buyer-protection deadlines for marketplace orders."""
 
 
+_METAVARS: dict[str, str] = {
+    "--dispute-outcome": "OUTCOME",
+    "--processing-days": "DAYS",
+    "--delivery-days": "DAYS",
+    "--extended": "DAYS",
+    "--tz": "ZONE",
+    "--buyer-country": "CC",
+    "--buyer-subdivision": "CODE",
+    "--seller-country": "CC",
+    "--payment-method": "METHOD",
+    "--shipping": "KIND",
+    "--rules": "NAME|FILE",
+    "--reading": "RULE=NAME",
+}
+"""What each option's value is, for --help (event options take a DATE)."""
+
+
+def _option(flag: str, text: str, panel: str) -> Any:
+    return typer.Option(
+        flag,
+        help=text,
+        rich_help_panel=panel,
+        show_default=False,
+        metavar=_METAVARS.get(flag, "DATE"),
+    )
+
+
 def _event(flag: str, text: str) -> Any:
-    return Annotated[
-        str | None, typer.Option(flag, help=text, rich_help_panel=EVENTS_PANEL, show_default=False)
-    ]
+    return Annotated[str | None, _option(flag, text, EVENTS_PANEL)]
 
 
 def _listing(flag: str, text: str) -> Any:
-    return Annotated[
-        str | None, typer.Option(flag, help=text, rich_help_panel=LISTING_PANEL, show_default=False)
-    ]
+    return Annotated[str | None, _option(flag, text, LISTING_PANEL)]
 
 
 def _many(flag: str, text: str, panel: str) -> Any:
-    return Annotated[
-        list[str] | None, typer.Option(flag, help=text, rich_help_panel=panel, show_default=False)
-    ]
+    return Annotated[list[str] | None, _option(flag, text, panel)]
 
 
 _ORDER_OPTIONS: dict[str, Any] = {
@@ -653,7 +674,10 @@ def run(args: list[str] | None = None) -> int:
     except RuleSetError as error:
         return _fail(str(error))
     except ClickException as error:
-        return _fail(error.format_message().replace("\n", " "), error.exit_code)
+        message = error.format_message().replace("\n", " ").strip()
+        if not message:  # `protectcalc` alone: the help was shown, nothing more to say
+            return error.exit_code
+        return _fail(message, error.exit_code)
     except typer.Exit as done:
         return done.exit_code
     except (typer.Abort, KeyboardInterrupt):

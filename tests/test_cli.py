@@ -432,3 +432,19 @@ def test_bad_tz_variable_is_named() -> None:
     result = invoke(["timeline", "--confirmed", "2026-03-01"], env={"TZ": "Mars/Olympus"})
     assert result.exit_code == 2
     assert result.stderr.startswith("protectcalc: TZ Mars/Olympus:")
+
+
+def test_bare_command_shows_help_and_no_empty_error_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run([]) == 2
+    captured = capsys.readouterr()
+    assert "Usage: protectcalc" in captured.out + captured.err
+    assert "protectcalc: \n" not in captured.err
+
+
+def test_help_names_what_each_order_option_takes(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["timeline", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    assert "--confirmed" in result.stdout and "DATE" in result.stdout
+    assert "RULE=NAME" in result.stdout and "<list[str]>" not in result.stdout
