@@ -249,6 +249,13 @@ def _protection_window(build: _Builder) -> _Window | None:
         start, end, rule_ids = order.shipped, delivery_end.at, ("delivery_period",)
         explain = "the end of the delivery period (protection while in transit)"
     else:
+        if order.shipped is not None:
+            build.warn(
+                "delivery_period_unknown",
+                "Protection while in transit lasts the delivery period shown on the order "
+                "page: give it with --delivery-days (and any extension with --extended) to "
+                "know when to open a dispute (000).",
+            )
         return None
     build.add(
         "protection_end",

@@ -132,3 +132,11 @@ def test_cancellation_after_shipping_names_the_cancellation() -> None:
         "--cancel-requested 2026-03-05: is not before --shipped 2026-03-03: an order cannot "
         "be cancelled after it was shipped (003)"
     )
+
+
+def test_shipped_without_delivery_period_asks_for_it() -> None:
+    result = timeline_for(shipped="2026-03-01", as_of="2026-03-05")
+    assert result.milestone("protection_end") is None
+    assert "delivery_period_unknown" in [w.code for w in result.warnings]
+    known = timeline_for(shipped="2026-03-01", delivery_days=30, as_of="2026-03-05")
+    assert "delivery_period_unknown" not in [w.code for w in known.warnings]
