@@ -343,14 +343,21 @@ class Replayer:
 
     def run_file(self, path: Path, shown: str | None = None) -> Outcome:
         """Replay one file; never raises for anything wrong with the file."""
+        return self._replay_path(path, shown)[0]
+
+    def _replay_path(
+        self, path: Path, shown: str | None
+    ) -> tuple[Outcome, LoadedFile | None, bool]:
+        """Read and replay one file: the outcome, the loaded file (None when it did not
+        load) and whether the file began with a byte-order mark."""
         label = shown if shown is not None else str(path)
         started = time.perf_counter()
         try:
             text, bom = read_file_text(path, label)
         except FileProblems as error:
-            return _error(label, None, error.lines(), started)
-        outcome, _ = self.run_text(text, label, path.parent, bom=bom, started=started)
-        return outcome
+            return _error(label, None, error.lines(), started), None, False
+        outcome, loaded = self.run_text(text, label, path.parent, bom=bom, started=started)
+        return outcome, loaded, bom
 
     def run_text(
         self, text: str, shown: str, base: Path, *, bom: bool = False, started: float | None = None
@@ -417,13 +424,9 @@ class Replayer:
         from protectcalc.scenario_update import updated_text
         from protectcalc.shell import write_atomically
 
-        label = shown if shown is not None else str(path)
         started = time.perf_counter()
-        try:
-            text, bom = read_file_text(path, label)
-        except FileProblems as error:
-            return _error(label, None, error.lines(), started)
-        outcome, loaded = self.run_text(text, label, path.parent, bom=bom, started=started)
+        outcome, loaded, bom = self._replay_path(path, shown)
+        label = outcome.path
         if outcome.status is not Status.FAIL or loaded is None:
             return outcome
         if any(item.new_value is UPDATE_NOT_POSSIBLE for item in outcome.differences):
