@@ -36,7 +36,7 @@ from protectcalc.calendars import (
     package_version,
     subdivisions,
 )
-from protectcalc.clock import add_elapsed
+from protectcalc.clock import add_elapsed, wall
 from protectcalc.model import (
     Actor,
     DisputeOutcome,
@@ -62,11 +62,6 @@ bank transfer payments to the Alipay account; cash on delivery as coupons)."""
 
 REFUND_OUTCOMES = (DisputeOutcome.BUYER_WON, DisputeOutcome.PARTIAL)
 """Dispute outcomes that pay money back to the buyer."""
-
-
-def wall(moment: datetime) -> str:
-    """A moment as local wall-clock text for explanations."""
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)

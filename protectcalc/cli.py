@@ -243,11 +243,11 @@ def compute_order(order: OrderInput) -> tuple[Any, Any]:
         )
     zone = system_zone() if order.tz is None else None
     rules = load_rule_set(order.rules, parse_readings(order.readings))
-    parsed, as_of = build_order(order, now(), zone or _utc())
+    parsed, as_of = build_order(order, now(), zone or _utc_zone())
     return parsed, compute_timeline(parsed, rules, as_of)
 
 
-def _utc() -> Any:
+def _utc_zone() -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("UTC")
@@ -448,7 +448,7 @@ def due(
         from protectcalc.clock import parse_instant
         from protectcalc.shell import now
 
-        parse_instant(as_of, _utc(), now(), field="as_of")  # a bad --as-of fails once, here
+        parse_instant(as_of, _utc_zone(), now(), field="as_of")  # a bad --as-of fails once, here
     files, errors = _order_files(paths or [Path()])
     computed = []
     for path in files:

@@ -228,13 +228,27 @@ def add_elapsed(instant: datetime, elapsed: timedelta) -> datetime:
     return (instant.astimezone(UTC) + elapsed).astimezone(zone)
 
 
+def utc(moment: datetime) -> datetime:
+    """An instant in UTC, for comparing instants.
+
+    Two datetimes that share a tzinfo compare as wall clocks in Python, which gets the
+    repeated hour of a daylight-saving change wrong; in UTC they compare as instants.
+    """
+    return moment.astimezone(UTC)
+
+
+def wall(moment: datetime) -> str:
+    """A moment as local wall-clock text for explanations: ``2026-03-01 00:00``."""
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def time_between(start: datetime, end: datetime) -> timedelta:
     """Exact elapsed time from ``start`` to ``end``.
 
     Two datetimes that share a tzinfo subtract as wall clocks in Python (an hour off across a
     daylight-saving change); going through UTC gives the real elapsed time.
     """
-    return end.astimezone(UTC) - start.astimezone(UTC)
+    return utc(end) - utc(start)
 
 
 def parse_duration(raw: str, field: str = "within") -> timedelta:

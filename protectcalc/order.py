@@ -8,11 +8,11 @@ time comes in as an argument.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from protectcalc.clock import RawTime, parse_instant, parse_zone
+from protectcalc.clock import RawTime, parse_instant, parse_zone, utc
 from protectcalc.errors import InputError, option_label
 from protectcalc.model import SINGLE_EVENTS, DisputeOutcome, Order, PaymentMethod, Shipping
 from protectcalc.rules import RuleSet
@@ -162,7 +162,7 @@ def check_order(order: Order, rules: RuleSet) -> None:
     if (
         order.cancel_requested is not None
         and order.shipped is not None
-        and _utc(order.shipped) <= _utc(order.cancel_requested)
+        and utc(order.shipped) <= utc(order.cancel_requested)
     ):
         raise InputError(
             "cancel_requested",
@@ -256,16 +256,10 @@ def _require_before(order: Order, first: str, later: str) -> None:
 
 
 def _order_pair(first: str, first_at: datetime, later: str, later_at: datetime) -> None:
-    if _utc(later_at) < _utc(first_at):
+    if utc(later_at) < utc(first_at):
         raise InputError(
             later, _show(later_at), f"is before {option_label(first)} {_show(first_at)}"
         )
-
-
-def _utc(moment: datetime) -> datetime:
-    """For comparing instants: two datetimes sharing a tzinfo compare as wall clocks, which
-    gets the repeated hour of a daylight-saving change wrong."""
-    return moment.astimezone(UTC)
 
 
 def _show(value: object) -> str:

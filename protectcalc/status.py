@@ -13,11 +13,11 @@ a date; it counts as due when that day begins (SPEC 2.1: never later than the re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from protectcalc.clock import format_span, start_of_day, time_between
+from protectcalc.clock import format_span, start_of_day, time_between, utc
 from protectcalc.model import Actor, Milestone, Order, Phase, Timeline, Warning
 
 EVENT_RULE = "event"
@@ -200,4 +200,4 @@ def due_rows(
         if within is not None:
             deadlines = near_deadlines(deadlines, within)
         rows.extend(DueRow(name, path, item, timeline.timezone) for item in deadlines)
-    return sorted(rows, key=lambda row: (row.deadline.due.astimezone(UTC), row.name, str(row.path)))
+    return sorted(rows, key=lambda row: (utc(row.deadline.due), row.name, str(row.path)))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from protectcalc.business import business_day_milestones
-from protectcalc.clock import add_elapsed, start_of_day, zone_name
+from protectcalc.clock import add_elapsed, start_of_day, utc, wall, zone_name
 from protectcalc.model import (
     Actor,
     Milestone,
@@ -53,11 +53,6 @@ MILESTONE_IDS: tuple[str, ...] = (
 
 EVENT_RULE = "event"
 """The ``rule`` of a milestone that is a real event the user gave, not a computed one."""
-
-
-def wall(moment: datetime) -> str:
-    """A moment as local wall-clock text for explanations: ``2026-03-01 00:00``."""
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass
@@ -139,15 +134,9 @@ def _sort_key(order: Order) -> Callable[[Milestone], tuple[datetime, int]]:
 
     def key(item: Milestone) -> tuple[datetime, int]:
         moment = item.at if item.at is not None else start_of_day(item.day, order.timezone)
-        return moment.astimezone(UTC), rank.get(item.id, len(rank))
+        return utc(moment), rank.get(item.id, len(rank))
 
     return key
-
-
-def _utc(moment: datetime) -> datetime:
-    """For comparing instants: two datetimes sharing a tzinfo compare as wall clocks, which
-    gets the repeated hour of a daylight-saving change wrong."""
-    return moment.astimezone(UTC)
 
 
 def _order_milestones(build: _Builder) -> None:
@@ -241,7 +230,7 @@ def _protection_window(build: _Builder) -> _Window | None:
         if (
             delivery_end is not None
             and delivery_end.at is not None
-            and _utc(delivery_end.at) < _utc(end)
+            and utc(delivery_end.at) < utc(end)
         ):
             end, rule_ids = delivery_end.at, ("delivery_period",)
             explain = "the delivery period ends before the automatic confirmation"
@@ -264,7 +253,7 @@ def _protection_window(build: _Builder) -> _Window | None:
         rule_ids,
         explain + "; the last moment to open a dispute",
     )
-    if _utc(end) <= _utc(start):
+    if utc(end) <= utc(start):
         build.warn(
             "protection_ended",
             (
@@ -274,7 +263,7 @@ def _protection_window(build: _Builder) -> _Window | None:
         )
         return _Window(start, end, None)
     margin = build.rules.elapsed("safety_margin")
-    safe = max(start, add_elapsed(end, -margin), key=_utc)
+    safe = max(start, add_elapsed(end, -margin), key=utc)
     build.add(
         "safe_dispute_open",
         safe,
@@ -303,7 +292,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
             (EVENT_RULE,),
             f"dispute opened {wall(start)} (given)",
         )
-        if window is not None and _utc(start) > _utc(window.end):
+        if window is not None and utc(start) > utc(window.end):
             build.warn(
                 "dispute_after_protection",
                 (
@@ -325,9 +314,9 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
     last_action: tuple[datetime, bool] | None = None
     cursor, cursor_projected = start, start_projected
     for k in range(1, rounds + 1):
-        if stop is not None and _utc(cursor) >= _utc(stop):
+        if stop is not None and utc(cursor) >= utc(stop):
             break
-        if limit_at is not None and cursor_projected and _utc(cursor) >= _utc(limit_at):
+        if limit_at is not None and cursor_projected and utc(cursor) >= utc(limit_at):
             break
         seller_due = build.after(cursor, "seller_response")
         build.add(
@@ -344,7 +333,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         else:
             if stop is not None:
                 break
-            if not cursor_projected and build.as_of.astimezone(UTC) > seller_due:
+            if not cursor_projected and utc(build.as_of) > seller_due:
                 build.warn(
                     "seller_silence",
                     (
@@ -371,7 +360,7 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         else:
             if stop is not None:
                 break
-            if not answer_projected and build.as_of.astimezone(UTC) > buyer_due:
+            if not answer_projected and utc(build.as_of) > buyer_due:
                 build.warn(
                     "buyer_missed_response",
                     (
@@ -419,7 +408,7 @@ def _escalation(
             if key.startswith(("seller_response_due_", "buyer_response_due_"))
             and item.projected
             and item.at is not None
-            and _utc(item.at) > _utc(limit_at)
+            and utc(item.at) > utc(limit_at)
         ]:
             del build.milestones[milestone_id]
         return build.add(
@@ -496,10 +485,10 @@ def _disagreement_warnings(build: _Builder) -> None:
 
 def _as_of_warning(build: _Builder) -> None:
     """Say so when the moment judged from lies before events the user gave."""
-    now = build.as_of.astimezone(UTC)  # UTC: same-zone datetimes compare as wall-clock times
+    now = utc(build.as_of)  # UTC: same-zone datetimes compare as wall-clock times
     later = [(name, at) for name, at in build.order.events() if at > now]
     if later:
-        name, at = max(later, key=lambda item: _utc(item[1]))
+        name, at = max(later, key=lambda item: utc(item[1]))
         build.warn(
             "as_of_before_events",
             (
@@ -547,11 +536,7 @@ def _late_event_warnings(build: _Builder) -> None:
                 )
             )
     for name, given, deadline, meaning in checks:
-        if (
-            given is not None
-            and deadline is not None
-            and (given.astimezone(UTC) > deadline.astimezone(UTC))
-        ):
+        if given is not None and deadline is not None and (utc(given) > utc(deadline)):
             build.warnings.append(
                 Warning(
                     "late_event",
@@ -566,7 +551,7 @@ def _late_event_warnings(build: _Builder) -> None:
 def _phase(build: _Builder) -> Phase:
     # In UTC: datetimes sharing a ZoneInfo compare as wall-clock times, wrong in the
     # repeated hour of a DST change.
-    order, now, ms = build.order, build.as_of.astimezone(UTC), build.milestones
+    order, now, ms = build.order, utc(build.as_of), build.milestones
     if order.dispute_closed is not None:
         return Phase.CLOSED
     escalation = ms.get("escalation")
@@ -698,7 +683,7 @@ def _summary(build: _Builder, escalation: Milestone | None) -> Summary:
     if escalation is not None and escalation.at is not None and base is not None:
         # Subtract in UTC: datetimes sharing a ZoneInfo subtract as wall-clock times, which
         # across a DST change is an hour off (SPEC 2.2: elapsed time).
-        total = (escalation.at.astimezone(UTC) - base.astimezone(UTC)) // timedelta(days=1)
+        total = (utc(escalation.at) - utc(base)) // timedelta(days=1)
     return Summary(
         protection_end=end.at if end else None,
         safe_dispute_date=safe.day if safe else None,

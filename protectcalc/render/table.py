@@ -5,14 +5,12 @@ Imported only when ``--format table`` is used, so machine formats start fast.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from protectcalc.clock import format_span, time_between
+from protectcalc.clock import format_span, time_between, utc
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
 
@@ -43,7 +41,7 @@ def milestone_table(timeline: Timeline) -> Table:
         name.append(f"\n{item.explain}", style="dim")
         if item.note:
             name.append(f"\n{item.note}", style="yellow")
-        past = item.at is not None and item.at.astimezone(UTC) < timeline.as_of.astimezone(UTC)
+        past = item.at is not None and utc(item.at) < utc(timeline.as_of)
         when = Text(_when(item), style="dim" if past else "")
         seeds = list(dict.fromkeys(src.seed[:3] for src in item.sources))
         table.add_row(
