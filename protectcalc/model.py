@@ -7,7 +7,7 @@ zone, business-day results are plain ``date`` objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -114,6 +114,10 @@ SINGLE_EVENTS: tuple[str, ...] = (
 """The order fields that hold one event instant each."""
 
 
+EVENT_RULE = "event"
+"""The ``rule`` of a milestone that is a real event the user gave, not a computed one."""
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a rule comes from: a seed document and a short quote of it."""
@@ -181,6 +185,8 @@ class Timeline:
     milestones: tuple[Milestone, ...]
     summary: Summary
     next: NextAction | None
+    safety_margin: timedelta
+    """The rule set's safety_margin: how long before a deadline the buyer should act."""
     warnings: tuple[Warning, ...] = field(default=())
 
     def milestone(self, milestone_id: str) -> Milestone | None:

@@ -18,10 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from protectcalc.clock import format_span, start_of_day, time_between, utc
-from protectcalc.model import Actor, Milestone, Order, Phase, Timeline, Warning
-
-EVENT_RULE = "event"
-"""The rule of a milestone that is an event the user gave (see protectcalc.timeline)."""
+from protectcalc.model import EVENT_RULE, Actor, Milestone, Order, Phase, Timeline, Warning
 
 EXPIRY_SOON = timedelta(days=7)
 """'Only a few days left' of protection (004): then never cancel a dispute."""

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from protectcalc.business import business_day_milestones
 from protectcalc.clock import add_elapsed, start_of_day, utc, wall, zone_name
 from protectcalc.model import (
+    EVENT_RULE,
     Actor,
     Milestone,
     NextAction,
@@ -50,9 +51,6 @@ MILESTONE_IDS: tuple[str, ...] = (
     "delivery_latest",
 )
 """The stable milestone ids of the JSON contract, in their canonical order."""
-
-EVENT_RULE = "event"
-"""The ``rule`` of a milestone that is a real event the user gave, not a computed one."""
 
 
 @dataclass
@@ -125,6 +123,7 @@ def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
         milestones=milestones,
         summary=_summary(build, escalation),
         next=_next_action(build, phase),
+        safety_margin=rules.elapsed("safety_margin"),
         warnings=tuple(build.warnings),
     )
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -250,3 +251,23 @@ def test_ics_with_nothing_for_the_buyer_is_still_a_calendar() -> None:
     calendar = Calendar.from_ical(render_ics(timeline))
     assert calendar.walk("VEVENT") == []
     assert str(calendar.get("version")) == "2.0"
+
+
+def test_ics_reminders_follow_the_rule_sets_safety_margin(tmp_path: Path) -> None:
+    """The reminder is the rule set's safety_margin, not a constant of the renderer."""
+    from importlib import resources
+
+    from protectcalc.rules import load_rule_set
+
+    shipped = resources.files("protectcalc.rules").joinpath("aliexpress.toml").read_text("utf-8")
+    marker = "[rules.safety_margin]\nvalue = 1\n"
+    assert marker in shipped
+    custom = tmp_path / "two_day_margin.toml"
+    custom.write_text(shipped.replace(marker, "[rules.safety_margin]\nvalue = 2\n"), "utf-8")
+    timeline = timeline_for(
+        load_rule_set(str(custom)), confirmed="2026-03-01", as_of="2026-03-02T12:00"
+    )
+    assert timeline.safety_margin == timedelta(days=2)
+    text = render_ics(timeline)
+    assert "TRIGGER:-P2D\r\n" in text
+    assert "TRIGGER:-P1D\r\n" not in text

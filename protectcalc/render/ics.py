@@ -21,26 +21,18 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from protectcalc import __version__
-from protectcalc.clock import time_between
-from protectcalc.model import Actor, Milestone, Timeline
+from protectcalc.model import EVENT_RULE, Actor, Milestone, Timeline
 from protectcalc.render.labels import label
-
-DEFAULT_SAFETY_MARGIN = timedelta(days=1)
-"""The default rule set's safety_margin, used when the timeline does not reveal its own."""
-
-GIVEN_EVENT_RULE = "event"
-"""The ``rule`` of a milestone that is an event the user gave (see timeline.EVENT_RULE)."""
 
 ESCALATION = "escalation"
 
 
-def render_ics(timeline: Timeline, safety_margin: timedelta | None = None) -> str:
+def render_ics(timeline: Timeline) -> str:
     """An .ics calendar (CRLF line ends) of the buyer's deadlines and the escalation.
 
-    ``safety_margin`` sets when each buyer deadline's reminder fires; by default it is read
-    from the timeline (the next action's deadline minus its act-by moment), else one day.
+    Each buyer deadline's reminder fires one safety margin (the rule set's) before it.
     """
-    margin = safety_margin if safety_margin is not None else _margin_of(timeline)
+    margin = timeline.safety_margin
     calendar = Calendar()
     calendar.add("prodid", f"-//protectcalc//protectcalc {__version__}//EN")
     calendar.add("version", "2.0")
@@ -63,14 +55,7 @@ def _on_calendar(item: Milestone) -> bool:
     """A deadline the buyer acts on, or the escalation; not an event the user gave."""
     if item.id == ESCALATION:
         return True
-    return item.actor is Actor.BUYER and item.rule != GIVEN_EVENT_RULE
-
-
-def _margin_of(timeline: Timeline) -> timedelta:
-    action = timeline.next
-    if action is not None and action.deadline is not None and action.act_by is not None:
-        return time_between(action.act_by, action.deadline)
-    return DEFAULT_SAFETY_MARGIN
+    return item.actor is Actor.BUYER and item.rule != EVENT_RULE
 
 
 def event_uid(item: Milestone) -> str:
