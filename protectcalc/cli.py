@@ -12,11 +12,13 @@ from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 
 from protectcalc import __version__
 from protectcalc.errors import InputError, RuleSetError
+from protectcalc.model import Order, Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render import OutputFormat
 
@@ -222,12 +224,12 @@ def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
     return load_order_input(order_file).merged(given)
 
 
-def compute(order: OrderInput) -> Any:
+def compute(order: OrderInput) -> Timeline:
     """Parse the order, load its rules and compute the timeline (the shell's one core call)."""
     return compute_order(order)[1]
 
 
-def compute_order(order: OrderInput) -> tuple[Any, Any]:
+def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
     """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both)."""
     from protectcalc.rules import load_rule_set, parse_readings
     from protectcalc.shell import now, system_zone
@@ -247,9 +249,7 @@ def compute_order(order: OrderInput) -> tuple[Any, Any]:
     return parsed, compute_timeline(parsed, rules, as_of)
 
 
-def _utc_zone() -> Any:
-    from zoneinfo import ZoneInfo
-
+def _utc_zone() -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
@@ -285,7 +285,7 @@ def emit(text: str, output: Path | None) -> None:
         typer.echo(f"wrote {output}", err=True)
 
 
-def render(timeline: Any, output_format: OutputFormat, output: Path | None) -> None:
+def render(timeline: Timeline, output_format: OutputFormat, output: Path | None) -> None:
     """Render a timeline in the chosen format (table through Rich, the rest as plain text)."""
     match output_format:
         case OutputFormat.JSON:
