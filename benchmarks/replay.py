@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 from protectcalc.errors import InputError  # noqa: E402
 from protectcalc.order import OrderInput  # noqa: E402
 from protectcalc.render.jsonout import iso  # noqa: E402
-from protectcalc.scenarios import Replayer, Status  # noqa: E402
+from protectcalc.scenarios.replay import Replayer, Status  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ZONES = (

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from protectcalc import shell
+from protectcalc.cli import shell
+from protectcalc.engine.timeline import compute_timeline
 from protectcalc.model import Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.rules import RuleSet, load_rule_set
-from protectcalc.timeline import compute_timeline
 
 FIXED_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

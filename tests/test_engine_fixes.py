@@ -72,7 +72,7 @@ def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
     """An atomically written file is not left private (mkstemp's 0600)."""
     import os
 
-    from protectcalc.shell import write_atomically
+    from protectcalc.cli.shell import write_atomically
 
     umask = os.umask(0o022)
     try:

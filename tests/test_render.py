@@ -259,7 +259,9 @@ def test_ics_reminders_follow_the_rule_sets_safety_margin(tmp_path: Path) -> Non
 
     from protectcalc.rules import load_rule_set
 
-    shipped = resources.files("protectcalc.rules").joinpath("aliexpress.toml").read_text("utf-8")
+    shipped = (
+        resources.files("protectcalc.rules.data").joinpath("aliexpress.toml").read_text("utf-8")
+    )
     marker = "[rules.safety_margin]\nvalue = 1\n"
     assert marker in shipped
     custom = tmp_path / "two_day_margin.toml"

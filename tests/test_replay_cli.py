@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from protectcalc.scenario_model import shipped_schema_text
+from protectcalc.scenarios.model import shipped_schema_text
 from tests.test_cli import invoke
 
 PASSING = """

@@ -14,7 +14,7 @@ from protectcalc.errors import InputError, RuleSetError
 from protectcalc.rules import REQUIRED_RULES, Unit, load_rule_set, parse_readings
 from tests.test_cli import invoke
 
-SHIPPED = resources.files("protectcalc.rules").joinpath("aliexpress.toml").read_text("utf-8")
+SHIPPED = resources.files("protectcalc.rules.data").joinpath("aliexpress.toml").read_text("utf-8")
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 

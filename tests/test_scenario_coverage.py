@@ -24,12 +24,13 @@ from typing import Any
 
 import pytest
 
+from protectcalc.engine.timeline import MILESTONE_IDS
 from protectcalc.model import Source
 from protectcalc.rules import RuleSet, load_rule_set
-from protectcalc.timeline import MILESTONE_IDS
 
 scenarios = pytest.importorskip(
-    "protectcalc.scenarios", reason="the scenario loader (protectcalc.scenarios) is not there yet"
+    "protectcalc.scenarios.replay",
+    reason="the scenario loader (protectcalc.scenarios.replay) is not there yet",
 )
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from protectcalc.scenario_report import text_report
-from protectcalc.scenarios import Replayer, Status, scenario_files
+from protectcalc.scenarios.replay import Replayer, Status, scenario_files
+from protectcalc.scenarios.report import text_report
 from tests.conftest import FIXED_NOW
 
 ROOT = Path(__file__).resolve().parents[1]

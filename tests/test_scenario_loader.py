@@ -14,20 +14,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protectcalc.errors import InputError
-from protectcalc.scenario_model import (
+from protectcalc.scenarios.model import (
     OrderRecord,
     Scenario,
     generated_schema_text,
     shipped_schema_text,
 )
-from protectcalc.scenario_yaml import MAX_FILE_BYTES, FileProblems, parse_yaml
-from protectcalc.scenarios import (
+from protectcalc.scenarios.replay import (
     LoadedFile,
     Replayer,
     Status,
     load_file,
     load_text,
 )
+from protectcalc.scenarios.yaml_reader import MAX_FILE_BYTES, FileProblems, parse_yaml
 from tests.conftest import FIXED_NOW
 
 HERE = Path()
@@ -556,7 +556,7 @@ def test_any_structure_replays_as_pass_fail_or_error_never_a_crash(data: dict[st
 def test_shipped_schema_is_the_generated_one() -> None:
     assert shipped_schema_text() == generated_schema_text(), (
         "protectcalc/scenario.schema.json is stale: regenerate it with "
-        "python -c 'from protectcalc.scenario_model import generated_schema_text as g; "
+        "python -c 'from protectcalc.scenarios.model import generated_schema_text as g; "
         'open("protectcalc/scenario.schema.json", "w").write(g())\''
     )
 

@@ -14,10 +14,10 @@ import json
 from typing import Any
 
 from protectcalc.clock import format_span, time_between
+from protectcalc.engine.status import Deadline, DueRow, Status
 from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
 from protectcalc.render.labels import label
-from protectcalc.status import Deadline, DueRow, Status
 
 DUE_COLUMNS = (
     "name",

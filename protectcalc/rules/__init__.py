@@ -263,7 +263,7 @@ def load_rule_set(
 
 def _read(source: str) -> tuple[str, str]:
     if "/" not in source and "\\" not in source and not source.endswith(".toml"):
-        resource = resources.files("protectcalc.rules").joinpath(f"{source}.toml")
+        resource = resources.files("protectcalc.rules.data").joinpath(f"{source}.toml")
         if not resource.is_file():
             raise InputError(
                 "rules", source, f"is not a shipped rule set (known: {DEFAULT_RULE_SET})"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from protectcalc.scenario_yaml import Spot, YamlDocument, plain_scalar
+from protectcalc.scenarios.yaml_reader import Spot, YamlDocument, plain_scalar
 
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .,:+\-/()']*")
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from protectcalc.scenarios import Outcome, Status, Tally
+from protectcalc.scenarios.replay import Outcome, Status, Tally
 
 REPORT_SCHEMA_VERSION = 1
 

@@ -199,7 +199,7 @@ def order_options(func: F) -> F:
         kwargs["order"] = _order_input(order_file, values)
         if order_file is None:
             return func(**kwargs)
-        from protectcalc.orderfile import errors_located_in
+        from protectcalc.scenarios.orderfile import errors_located_in
 
         with errors_located_in(order_file, kwargs["order"]):
             return func(**kwargs)
@@ -219,7 +219,7 @@ def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
     given = OrderInput(**values, dayfirst=True if dayfirst else False if monthfirst else None)
     if order_file is None:
         return given
-    from protectcalc.orderfile import load_order_input
+    from protectcalc.scenarios.orderfile import load_order_input
 
     return load_order_input(order_file).merged(given)
 
@@ -231,9 +231,9 @@ def compute(order: OrderInput) -> Timeline:
 
 def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
     """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both)."""
+    from protectcalc.cli.shell import now, system_zone
+    from protectcalc.engine.timeline import compute_timeline
     from protectcalc.rules import load_rule_set, parse_readings
-    from protectcalc.shell import now, system_zone
-    from protectcalc.timeline import compute_timeline
 
     if order.is_empty():
         raise InputError(
@@ -271,7 +271,7 @@ OutputOption = Annotated[
 
 def emit(text: str, output: Path | None) -> None:
     """Write machine output to a file atomically, or to stdout."""
-    from protectcalc.shell import write_atomically, write_stdout
+    from protectcalc.cli.shell import write_atomically, write_stdout
 
     if output is None:
         write_stdout(text)
@@ -383,7 +383,7 @@ def status(
         [cyan]protectcalc status order.yaml --within 2d || notify-send "AliExpress deadline"[/cyan]
     """
     from protectcalc.clock import parse_duration
-    from protectcalc.status import order_status
+    from protectcalc.engine.status import order_status
 
     span = parse_duration(within, "within") if within is not None else None
     if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
@@ -439,14 +439,14 @@ def due(
     from dataclasses import replace
 
     from protectcalc.clock import parse_duration
-    from protectcalc.status import due_rows
+    from protectcalc.engine.status import due_rows
 
     span = parse_duration(within, "within") if within is not None else None
     if output_format is OutputFormat.ICS:
         raise InputError("format", output_format.value, "due can be shown as table, json or csv")
     if as_of is not None:
+        from protectcalc.cli.shell import now
         from protectcalc.clock import parse_instant
-        from protectcalc.shell import now
 
         parse_instant(as_of, _utc_zone(), now(), field="as_of")  # a bad --as-of fails once, here
     files, errors = _order_files(paths or [Path()])
@@ -508,8 +508,8 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
 
 def _load_named_order(path: Path) -> tuple[str, OrderInput]:
     """An order file's ``name:`` (its file name when it has none) and its order."""
-    from protectcalc.orderfile import load_order_input
-    from protectcalc.scenario_yaml import read_yaml
+    from protectcalc.scenarios.orderfile import load_order_input
+    from protectcalc.scenarios.yaml_reader import read_yaml
 
     order = load_order_input(path)  # validates the file, errors named by line
     data = read_yaml(path).data
@@ -518,7 +518,7 @@ def _load_named_order(path: Path) -> tuple[str, OrderInput]:
 
 
 def _located_in(path: Path, used: OrderInput) -> Any:
-    from protectcalc.orderfile import errors_located_in
+    from protectcalc.scenarios.orderfile import errors_located_in
 
     return errors_located_in(path, used)
 
@@ -617,9 +617,9 @@ def replay(
 
         [cyan]protectcalc replay scenarios/fifty_three_days --update[/cyan]
     """
-    from protectcalc.scenario_report import json_report, junit_report, text_report
-    from protectcalc.scenarios import Replayer, Tally
-    from protectcalc.shell import now, write_atomically
+    from protectcalc.cli.shell import now, write_atomically
+    from protectcalc.scenarios.replay import Replayer, Tally
+    from protectcalc.scenarios.report import json_report, junit_report, text_report
 
     outcomes = Replayer(now()).replay(paths or ["scenarios"], update=update)
     match report_format:

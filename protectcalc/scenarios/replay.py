@@ -1,11 +1,11 @@
 """Scenario files (SPEC section 5): load and validate, replay against the engine, compare.
 
 A scenario is an order plus the deadlines it must give. :class:`Replayer` reads each file
-(:mod:`protectcalc.scenario_yaml`), validates it (:mod:`protectcalc.scenario_model`),
+(:mod:`protectcalc.scenarios.yaml_reader`), validates it (:mod:`protectcalc.scenarios.model`),
 computes its timeline with the same core the command line uses, and compares. Every problem
 names the file, the line and column, and the key; one broken file never stops the others.
-Rendering the results is :mod:`protectcalc.scenario_report`; rewriting expectations is
-:mod:`protectcalc.scenario_update`.
+Rendering the results is :mod:`protectcalc.scenarios.report`; rewriting expectations is
+:mod:`protectcalc.scenarios.update`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from protectcalc.clock import parse_instant
+from protectcalc.engine.timeline import compute_timeline
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render.jsonout import iso
 from protectcalc.rules import RuleSet, load_rule_set, parse_readings
-from protectcalc.scenario_model import DATE_TEXT, OrderRecord, Scenario, top_keys
-from protectcalc.scenario_yaml import (
+from protectcalc.scenarios.model import DATE_TEXT, OrderRecord, Scenario, top_keys
+from protectcalc.scenarios.yaml_reader import (
     FileProblems,
     KeyPath,
     Problem,
@@ -39,7 +40,6 @@ from protectcalc.scenario_yaml import (
     read_file_text,
     show_path,
 )
-from protectcalc.timeline import compute_timeline
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 DEFAULT_ZONE = "UTC"
@@ -421,8 +421,8 @@ class Replayer:
         The file is written (atomically, keeping its permissions) only when the rewritten
         scenario passes; otherwise it is left alone and reported as failing.
         """
-        from protectcalc.scenario_update import updated_text
-        from protectcalc.shell import write_atomically
+        from protectcalc.cli.shell import write_atomically
+        from protectcalc.scenarios.update import updated_text
 
         started = time.perf_counter()
         outcome, loaded, bom = self._replay_path(path, shown)

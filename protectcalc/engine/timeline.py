@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from protectcalc.business import business_day_milestones
 from protectcalc.clock import add_elapsed, start_of_day, utc, wall, zone_name
+from protectcalc.engine.business import business_day_milestones
 from protectcalc.model import (
     EVENT_RULE,
     Actor,

@@ -18,7 +18,7 @@ from protectcalc.errors import InputError
 from protectcalc.order import OrderInput
 
 if TYPE_CHECKING:
-    from protectcalc.scenarios import LoadedFile
+    from protectcalc.scenarios.replay import LoadedFile
 
 _LOADED: dict[Path, LoadedFile] = {}
 """Files loaded in this process, so an error found later can be placed in them."""
@@ -26,8 +26,8 @@ _LOADED: dict[Path, LoadedFile] = {}
 
 def load_order_input(path: Path) -> OrderInput:
     """The order recorded in a YAML file; any problem is one InputError naming file and line."""
-    from protectcalc.scenario_yaml import FileProblems
-    from protectcalc.scenarios import load_file
+    from protectcalc.scenarios.replay import load_file
+    from protectcalc.scenarios.yaml_reader import FileProblems
 
     try:
         loaded = load_file(path, str(path), scenario=False)
@@ -75,7 +75,7 @@ def _from_file(field_name: str, from_file: OrderInput, used: OrderInput) -> bool
 
 
 def _label(key: tuple[str | int, ...]) -> str:
-    from protectcalc.scenario_yaml import show_path
+    from protectcalc.scenarios.yaml_reader import show_path
 
     return show_path(key)
 

@@ -27,9 +27,9 @@ from pydantic import (
 )
 
 from protectcalc.clock import parse_instant
+from protectcalc.engine.timeline import MILESTONE_IDS
 from protectcalc.errors import InputError
 from protectcalc.model import DisputeOutcome, PaymentMethod, Phase, Shipping
-from protectcalc.timeline import MILESTONE_IDS
 
 _UTC = ZoneInfo("UTC")
 _ANY_NOW = datetime(2000, 1, 1, tzinfo=UTC)  # expected values are never relative (no "today")

@@ -1,0 +1,1 @@
+"""Scenario and order files: the strict YAML reader, the file model, replay, update, reports."""
