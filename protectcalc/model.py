@@ -120,10 +120,32 @@ EVENT_RULE = "event"
 
 @dataclass(frozen=True)
 class Source:
-    """Where a rule comes from: a seed document and a short quote of it."""
+    """Where a rule comes from: a seed document and a short quote of it, or a public page
+    (its address, the date it was read, and what it says in our own words)."""
 
-    seed: str
-    quote: str
+    seed: str | None
+    quote: str | None
+    url: str | None = None
+    read: date | None = None
+    says: str | None = None
+
+    @property
+    def short(self) -> str:
+        """``000`` for a seed, the host for a page: how one line names it."""
+        if self.seed is not None:
+            return self.seed[:3]
+        host = (self.url or "").split("//", 1)[-1].split("/", 1)[0]
+        return host.removeprefix("www.")
+
+    @property
+    def name(self) -> str:
+        """The seed file name or the page address."""
+        return self.seed or self.url or ""
+
+    @property
+    def text(self) -> str:
+        """The quote, or what the page says in our words."""
+        return self.quote or self.says or ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +164,28 @@ class Milestone:
     projected: bool = False
     sources: tuple[Source, ...] = ()
     note: str | None = None
+    label: str = ""
+    """Plain words for people (from the rule set)."""
+    start: datetime | None = None
+    """Where the window this milestone ends began (what it counts from)."""
+    rule_ids: tuple[str, ...] = ()
+    """Every rule it was computed from (``rule`` is the first)."""
+    done: bool = False
+    """The buyer already did what it asks, or it no longer applies (status skips it)."""
+    on_calendar: bool = False
+    """Exported to calendars: the buyer acts on it, or the rule set asks for it."""
+    trace: tuple[str, ...] = ()
+    """How it was computed, step by step, for ``timeline --explain``."""
+
+    def as_instant(self) -> datetime | None:
+        """The instant it falls at (None for a business-day date)."""
+        return self.at
+
+    def attribute(self, name: str) -> object:
+        """What a rule-set expression may read of it: at, day, start, projected."""
+        if name in ("at", "day", "start", "projected"):
+            return getattr(self, name)
+        return None
 
 
 @dataclass(frozen=True)
@@ -188,6 +232,18 @@ class Timeline:
     safety_margin: timedelta
     """The rule set's safety_margin: how long before a deadline the buyer should act."""
     warnings: tuple[Warning, ...] = field(default=())
+    phase_text: str = ""
+    """The phase in plain words (from the rule set)."""
+    traps: tuple[Warning, ...] = ()
+    """The rule set's traps for this phase, said loudly by ``status``."""
+    ranges: tuple[tuple[str, str, str], ...] = ()
+    """(label, first milestone, last milestone): estimates shown as one window."""
+    plan_note: str | None = None
+    """The summary of the dispute plan in words, when there is one."""
+    projected_note: str | None = None
+    """What a planned milestone assumes, in words."""
+    rules_version: str = ""
+    """The version of the rule set used (its effective period when it has several)."""
 
     def milestone(self, milestone_id: str) -> Milestone | None:
         """The milestone with this id, if the order's events allow it."""

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from protectcalc.clock import RawTime, parse_instant, parse_zone, utc
 from protectcalc.errors import InputError, option_label
 from protectcalc.model import SINGLE_EVENTS, DisputeOutcome, Order, PaymentMethod, Shipping
-from protectcalc.rules import RuleSet
+
+if TYPE_CHECKING:
+    from protectcalc.rules.plan import Plan
 
 RawCount = str | int
 
@@ -154,22 +156,27 @@ def _choice(kind: type[_Choice], value: str | None, field: str) -> _Choice | Non
         raise InputError(field, value, f"is not one of: {known}") from None
 
 
-def check_order(order: Order, rules: RuleSet) -> None:
-    """Refuse an order whose events cannot have happened in that order (SPEC section 6)."""
+def check_order(order: Order, plan: Plan) -> None:
+    """Refuse an order whose events cannot have happened in that order (SPEC section 6).
+
+    The order of the shared events is checked here; what a rule set adds (an event that
+    must come before others, a cap on extensions, the number of rounds) comes from its plan.
+    """
     _require_before(order, "placed", "paid")
     _require_before(order, "paid", "cancel_requested")
     _require_before(order, "placed", "cancel_requested")
-    if (
-        order.cancel_requested is not None
-        and order.shipped is not None
-        and utc(order.shipped) <= utc(order.cancel_requested)
-    ):
-        raise InputError(
-            "cancel_requested",
-            _show(order.cancel_requested),
-            f"is not before {option_label('shipped')} {_show(order.shipped)}: "
-            "an order cannot be cancelled after it was shipped (003)",
-        )
+    for name, spec in plan.inputs.items():
+        moment = getattr(order, name, None)
+        if not isinstance(moment, datetime):
+            continue
+        for later in spec.before:
+            later_at = getattr(order, later, None)
+            if isinstance(later_at, datetime) and utc(later_at) <= utc(moment):
+                raise InputError(
+                    name,
+                    _show(moment),
+                    f"is not before {option_label(later)} {_show(later_at)}: {spec.problem}",
+                )
     for first in ("placed", "paid"):
         for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
             _require_before(order, first, later)
@@ -183,7 +190,7 @@ def check_order(order: Order, rules: RuleSet) -> None:
                     _show(getattr(order, name)),
                     "needs --dispute-opened: there is no dispute to answer or close",
                 )
-    _check_rounds(order, rules)
+    _check_rounds(order, plan)
     if order.dispute_outcome is not None and order.dispute_closed is None:
         raise InputError("dispute_outcome", order.dispute_outcome.value, "needs --dispute-closed")
     if order.processing_days is not None and order.paid is None:
@@ -197,24 +204,26 @@ def check_order(order: Order, rules: RuleSet) -> None:
                 _show(order.extended),
                 "needs --shipped and --delivery-days: it extends the delivery period",
             )
-        limit = rules["protection_extension_max"].low
-        if sum(order.extended) > limit:
+        cap = plan.inputs["extended"].cap if "extended" in plan.inputs else None
+        if cap is not None and sum(order.extended) > plan.rules[cap].low:
+            limit = plan.rules[cap].low
+            cited = ", ".join(dict.fromkeys(src.short for src in plan.rules[cap].sources))
             raise InputError(
                 "extended",
                 "+".join(str(d) for d in order.extended),
                 f"adds up to {sum(order.extended)} days; the seller can extend "
-                f"protection by {limit} days at most (000)",
+                f"protection by {limit} days at most ({cited})",
             )
 
 
-def _check_rounds(order: Order, rules: RuleSet) -> None:
+def _check_rounds(order: Order, plan: Plan) -> None:
     opened = order.dispute_opened
     if opened is None:
         return
-    rounds = rules.count("dispute_rounds")
+    rounds = plan.rounds
     for name in ("seller_responded", "buyer_responded"):
         answers = getattr(order, name)
-        if len(answers) > rounds:
+        if rounds is not None and len(answers) > rounds:
             raise InputError(
                 name,
                 _show(answers),

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from protectcalc.cli import shell
-from protectcalc.engine.timeline import compute_timeline
+from protectcalc.engine.scalar import compute_timeline
 from protectcalc.model import Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.rules import RuleSet, load_rule_set

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from protectcalc.clock import parse_duration, parse_instant, parse_zone, start_of_day
-from protectcalc.engine.timeline import compute_timeline
+from protectcalc.engine.scalar import compute_timeline
 from protectcalc.errors import InputError
 from protectcalc.model import Milestone, Timeline
 from protectcalc.order import OrderInput, build_order

@@ -232,7 +232,7 @@ def compute(order: OrderInput) -> Timeline:
 def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
     """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both)."""
     from protectcalc.cli.shell import now, system_zone
-    from protectcalc.engine.timeline import compute_timeline
+    from protectcalc.engine.scalar import compute_timeline
     from protectcalc.rules import load_rule_set, parse_readings
 
     if order.is_empty():

@@ -26,7 +26,7 @@ def render_csv(timeline: Timeline) -> str:
                 item.actor.value,
                 item.rule,
                 item.explain,
-                ";".join(dict.fromkeys(src.seed for src in item.sources)),
+                ";".join(dict.fromkeys(src.name for src in item.sources)),
             ]
         )
     return buffer.getvalue()

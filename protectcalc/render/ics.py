@@ -24,9 +24,6 @@ from protectcalc import __version__
 from protectcalc.model import EVENT_RULE, Actor, Milestone, Timeline
 from protectcalc.render.labels import label
 
-ESCALATION = "escalation"
-
-
 def render_ics(timeline: Timeline) -> str:
     """An .ics calendar (CRLF line ends) of the buyer's deadlines and the escalation.
 
@@ -43,7 +40,7 @@ def render_ics(timeline: Timeline) -> str:
     stamp = timeline.as_of.astimezone(UTC)
     chosen = [item for item in timeline.milestones if _on_calendar(item)]
     for item in chosen:
-        calendar.add_component(_event(item, stamp, margin))
+        calendar.add_component(_event(item, stamp, margin, timeline.projected_note))
     days = [item.day for item in chosen] or [timeline.as_of.date()]
     calendar.add_missing_timezones(
         first_date=date(min(days).year - 1, 1, 1), last_date=date(max(days).year + 2, 1, 1)
@@ -52,10 +49,8 @@ def render_ics(timeline: Timeline) -> str:
 
 
 def _on_calendar(item: Milestone) -> bool:
-    """A deadline the buyer acts on, or the escalation; not an event the user gave."""
-    if item.id == ESCALATION:
-        return True
-    return item.actor is Actor.BUYER and item.rule != EVENT_RULE
+    """A deadline the buyer acts on, or what the rule set puts on the calendar."""
+    return item.on_calendar
 
 
 def event_uid(item: Milestone) -> str:
@@ -65,13 +60,13 @@ def event_uid(item: Milestone) -> str:
     return f"{digest}@protectcalc"
 
 
-def _event(item: Milestone, stamp: datetime, margin: timedelta) -> Event:
+def _event(item: Milestone, stamp: datetime, margin: timedelta, planned: str | None) -> Event:
     event = Event()
     event.add("uid", event_uid(item))
     event.add("dtstamp", stamp)
-    summary = label(item.id) + (" (planned)" if item.projected else "")
+    summary = label(item) + (" (planned)" if item.projected else "")
     event.add("summary", summary)
-    event.add("description", _description(item))
+    event.add("description", _description(item, planned))
     if item.at is None:
         event.add("dtstart", item.day)
         event.add("dtend", item.day + timedelta(days=1))
@@ -96,13 +91,13 @@ def _ical_instant(moment: datetime) -> datetime:
     return moment
 
 
-def _description(item: Milestone) -> str:
+def _description(item: Milestone, planned: str | None) -> str:
     lines = [item.explain]
-    if item.projected:
-        lines.append("Planned: assumes the seller answers on the usual day (000).")
+    if item.projected and planned:
+        lines.append(planned)
     if item.note:
         lines.append(item.note)
     for source in item.sources:
-        lines.append(f'Source {source.seed}: "{source.quote}"')
+        lines.append(f'Source {source.name}: "{source.text}"')
     lines.append(f"Milestone {item.id}, rule {item.rule}.")
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from protectcalc.clock import format_span, time_between
-from protectcalc.model import Milestone, NextAction, Timeline
+from protectcalc.model import Milestone, NextAction, Source, Timeline
 
 SCHEMA_VERSION = 1
 
@@ -25,6 +25,13 @@ def day_text(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
+def source_dict(source: Source) -> dict[str, Any]:
+    """A seed source as ``{seed, quote}``; a page as ``{url, read, says}``."""
+    if source.seed is not None:
+        return {"seed": source.seed, "quote": source.quote}
+    return {"url": source.url, "read": day_text(source.read), "says": source.says}
+
+
 def milestone_dict(item: Milestone) -> dict[str, Any]:
     """One milestone as the JSON contract spells it."""
     data: dict[str, Any] = {
@@ -35,7 +42,7 @@ def milestone_dict(item: Milestone) -> dict[str, Any]:
         "actor": item.actor.value,
         "rule": item.rule,
         "explain": item.explain,
-        "sources": [{"seed": src.seed, "quote": src.quote} for src in item.sources],
+        "sources": [source_dict(src) for src in item.sources],
     }
     if item.note is not None:
         data["note"] = item.note

@@ -38,7 +38,7 @@ def deadline_dict(deadline: Deadline) -> dict[str, Any]:
     item = deadline.milestone
     return {
         "id": item.id,
-        "label": label(item.id),
+        "label": label(item),
         "date": item.day.isoformat(),
         "at": iso(item.at),
         "due": iso(deadline.due),
@@ -131,7 +131,7 @@ def render_status_table(status: Status) -> Any:
         table.add_column("Deadline")
         for due in status.deadlines:
             near = any(due is item for item in status.near)
-            name = Text(label(due.milestone.id))
+            name = Text(label(due.milestone))
             name.append(f"  {due.milestone.id}", style="dim")
             if due.milestone.note:
                 name.append(f"\n{due.milestone.note}", style="yellow")
@@ -141,10 +141,7 @@ def render_status_table(status: Status) -> Any:
                 name,
             )
         parts.append(table)
-    for first, last, what in (
-        ("refund_earliest", "refund_latest", "Refund expected"),
-        ("delivery_earliest", "delivery_latest", "Parcel usually arrives"),
-    ):
+    for what, first, last in timeline.ranges:
         window = _range(timeline, first, last)
         if window is not None:
             text, note = window
@@ -212,7 +209,7 @@ def render_due_table(rows: list[DueRow]) -> Any:
     table.add_column("Order")
     table.add_column("Deadline")
     for row in rows:
-        name = Text(label(row.deadline.milestone.id))
+        name = Text(label(row.deadline.milestone))
         name.append(f"  {row.deadline.milestone.id}", style="dim")
         table.add_row(
             _when(row.deadline),

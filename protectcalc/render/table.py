@@ -36,14 +36,14 @@ def milestone_table(timeline: Timeline) -> Table:
     table.add_column("Milestone and how it was computed", ratio=1)
     table.add_column("Source", no_wrap=True)
     for item in timeline.milestones:
-        name = Text(label(item.id), style="bold" if item.actor is Actor.BUYER else "")
+        name = Text(label(item), style="bold" if item.actor is Actor.BUYER else "")
         name.append(f"  {item.id}" + (" (planned)" if item.projected else ""), style="dim")
         name.append(f"\n{item.explain}", style="dim")
         if item.note:
             name.append(f"\n{item.note}", style="yellow")
         past = item.at is not None and utc(item.at) < utc(timeline.as_of)
         when = Text(_when(item), style="dim" if past else "")
-        seeds = list(dict.fromkeys(src.seed[:3] for src in item.sources))
+        seeds = list(dict.fromkeys(src.short for src in item.sources))
         table.add_row(
             when,
             Text(item.actor.value, style=_ACTOR_STYLE[item.actor]),
@@ -76,14 +76,8 @@ def render_table(timeline: Timeline) -> RenderableType:
         if action.if_nothing:
             lines.append(f"\nIf you do nothing: {action.if_nothing}.")
         parts.append(Panel(lines, title="Next", title_align="left", border_style="cyan"))
-    summary = timeline.summary
-    if summary.escalation is not None and summary.total_days is not None:
-        parts.append(
-            Text(
-                f"Dispute plan: escalation {summary.escalation.strftime('%Y-%m-%d')}, "
-                f"{summary.total_days} days in all (the 53-day plan of 000 when nothing is late).",
-            )
-        )
+    if timeline.plan_note is not None:
+        parts.append(Text(timeline.plan_note))
     for warning in timeline.warnings:
         parts.append(Text(f"! {warning.message}", style="yellow"))
     return Group(*parts)

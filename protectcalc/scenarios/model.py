@@ -22,12 +22,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
 
 from protectcalc.clock import parse_instant
-from protectcalc.engine.timeline import MILESTONE_IDS
 from protectcalc.errors import InputError
 from protectcalc.model import DisputeOutcome, PaymentMethod, Phase, Shipping
 
@@ -50,13 +50,23 @@ def _as_text(value: object) -> object:
     return value
 
 
-def _known_milestone(milestone_id: str) -> str:
-    if milestone_id not in MILESTONE_IDS:
-        close = difflib.get_close_matches(milestone_id, MILESTONE_IDS, n=1)
-        if close:
-            raise ValueError(f"is not a milestone id; did you mean {close[0]}?")
-        raise ValueError(f"is not a milestone id (known: {', '.join(MILESTONE_IDS)})")
-    return milestone_id
+def default_milestone_ids() -> list[str]:
+    """The milestone ids of the default rule set (what a file without ``rules`` can expect)."""
+    from protectcalc.rules import load_rule_set
+
+    return load_rule_set().plan_for(None).milestone_ids()
+
+
+def _known_milestone(milestone_id: str, info: ValidationInfo) -> str:
+    """A milestone id of the file's rule set (passed in the validation context)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    known = context.get("milestone_ids", default_milestone_ids())
+    if known is None or milestone_id in known:
+        return milestone_id
+    close = difflib.get_close_matches(milestone_id, known, n=1)
+    if close:
+        raise ValueError(f"is not a milestone id; did you mean {close[0]}?")
+    raise ValueError(f"is not a milestone id (known: {', '.join(known)})")
 
 
 def _expected_moment(text: str) -> str:
@@ -189,7 +199,7 @@ class Expect(_Section):
         dict[MilestoneId, ExpectedMoment | None],
         Field(
             description="Milestone id -> expected date or date-time; null: it must not appear.",
-            json_schema_extra={"propertyNames": {"enum": list(MILESTONE_IDS)}},
+            json_schema_extra={"propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"}},
         ),
     ] = Field(default_factory=dict)
     summary: SummaryExpect | None = None
@@ -198,7 +208,7 @@ class Expect(_Section):
         MilestoneId | None,
         Field(
             description="The milestone id of the buyer's next action (null: none).",
-            json_schema_extra={"enum": [*MILESTONE_IDS, None]},
+            json_schema_extra={"pattern": "^[a-z][a-z0-9_]*$"},
         ),
     ] = None
     warnings: list[str] = Field(

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from protectcalc.clock import parse_instant
-from protectcalc.engine.timeline import compute_timeline
+from protectcalc.engine.scalar import compute_timeline
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import Timeline
 from protectcalc.order import OrderInput, build_order
@@ -202,14 +202,31 @@ def load_text(
     if not scenario:
         data = {key: value for key, value in data.items() if key != "expect"}
     problems = list(document.problems)
+    context = {"milestone_ids": _milestone_ids(data, base)}
     try:
-        record = model.model_validate(data)
+        record = model.model_validate(data, context=context)
     except ValidationError as error:
         problems.extend(_problem(document, item) for item in error.errors())
     if problems:
         problems.sort(key=lambda item: (item.line or 0, item.column or 0))
         raise FileProblems(shown, problems)
     return LoadedFile(shown, document, record, order_input(record, base))
+
+
+def _milestone_ids(data: object, base: Path) -> list[str] | None:
+    """The milestone ids the file's rule set can give (None: unknown, check at replay)."""
+    from protectcalc.errors import InputError, RuleSetError
+    from protectcalc.rules.loader import is_shipped_name
+
+    name = data.get("rules") if isinstance(data, dict) else None
+    if name is not None and not isinstance(name, str):
+        return None
+    if name is not None and not is_shipped_name(name) and not Path(name).is_absolute():
+        name = str(base / name)
+    try:
+        return load_rule_set(name).plan_for(None).milestone_ids()
+    except (InputError, RuleSetError, OSError):
+        return None
 
 
 def load_file(path: Path, shown: str | None = None, *, scenario: bool = True) -> LoadedFile:

@@ -1,0 +1,728 @@
+"""The scalar engine: one order through a compiled plan, with an explanation for every date.
+
+No I/O, no clock, no printing: an :class:`Order`, a :class:`RuleSet` and the moment to judge
+from go in; a :class:`Timeline` comes out. Nothing here names a marketplace: which
+milestones exist, what they count from, the phases, next actions, traps and warnings all
+come from the rule set (SPEC sections 2 and 3 are the time contract).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from protectcalc.calendars import (
+    DEFAULT_SELLER_COUNTRY,
+    CalendarChoice,
+    check_calendar,
+    nth_working_day,
+    package_version,
+    subdivisions,
+)
+from protectcalc.clock import add_elapsed, start_of_day, utc, wall, zone_name
+from protectcalc.model import (
+    EVENT_RULE,
+    Actor,
+    Milestone,
+    NextAction,
+    Order,
+    Phase,
+    Summary,
+    Timeline,
+    Warning,
+)
+from protectcalc.order import check_order
+from protectcalc.rules import RuleSet
+from protectcalc.rules.expr import instant_of, truthy
+from protectcalc.rules.plan import (
+    REPEATED_EVENTS,
+    SINGLE_EVENTS,
+    CompiledCase,
+    CycleNode,
+    MilestoneNode,
+    Plan,
+)
+from protectcalc.rules.schema import Calendar, Rule, Unit
+
+
+@dataclass(frozen=True)
+class RuleValue:
+    """A rule as an expression sees it: a duration, a count, or text."""
+
+    rule: Rule
+
+    def as_duration(self) -> timedelta | None:
+        if self.rule.unit is Unit.HOURS:
+            return timedelta(hours=self.rule.low)
+        if self.rule.unit in (Unit.DAYS, Unit.BUSINESS_DAYS):
+            return timedelta(days=self.rule.low)
+        return None
+
+    def as_number(self) -> int | None:
+        return self.rule.low if self.rule.has_number else None
+
+    def describe(self) -> str:
+        return self.rule.describe()
+
+    def attribute(self, name: str) -> Any:
+        if name in ("low", "high"):
+            amount = self.rule.low if name == "low" else self.rule.high
+            if self.rule.unit is Unit.HOURS:
+                return timedelta(hours=amount)
+            return timedelta(days=amount) if self.rule.unit is not Unit.COUNT else amount
+        if name == "value":
+            return self.rule.low
+        return None
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A real deadline that passed with no reply recorded: round ``k`` was due ``at``."""
+
+    k: int
+    at: datetime
+
+    def as_instant(self) -> datetime:
+        return self.at
+
+    def attribute(self, name: str) -> Any:
+        return {"k": self.k, "at": self.at}.get(name)
+
+
+@dataclass(frozen=True)
+class _RuleNamespace:
+    """``rules.NAME``: a rule even where a milestone has the same name."""
+
+    rules: dict[str, RuleValue]
+
+    def attribute(self, name: str) -> Any:
+        return self.rules.get(name)
+
+
+class _Scope:
+    """What the plan's expressions read for one order (see rules/expr.py)."""
+
+    def __init__(self, order: Order, plan: Plan, as_of: datetime) -> None:
+        self.order = order
+        self.plan = plan
+        self.now = as_of
+        self.milestones: dict[str, Milestone] = {}
+        self.facts: dict[str, Missed] = {}
+        self.locals: dict[str, Any] = {}
+        self.values: dict[str, Any] = {name: getattr(order, name) for name in SINGLE_EVENTS}
+        for name in REPEATED_EVENTS:
+            self.values[name] = getattr(order, name)
+        self.values.update(
+            processing_days=order.processing_days,
+            delivery_days=order.delivery_days,
+            extended=order.extended,
+            dispute_outcome=order.dispute_outcome.value if order.dispute_outcome else None,
+            payment_method=order.payment_method.value if order.payment_method else None,
+            shipping=order.shipping.value,
+            buyer_country=order.buyer_country,
+            seller_country=order.seller_country,
+            rules_label=plan.rules.label,
+            total_days=None,
+        )
+        self.rule_values = {rule_id: RuleValue(rule) for rule_id, rule in plan.rules.items()}
+        self.values["rules"] = _RuleNamespace(self.rule_values)
+
+    def lookup(self, name: str) -> Any:
+        if name in self.locals:
+            return self.locals[name]
+        if name in self.values:
+            return self.values[name]
+        if name in self.milestones:
+            return self.milestones[name]
+        if name in self.facts:
+            return self.facts[name]
+        if name in self.rule_values:
+            return self.rule_values[name]
+        if name == "now":
+            return self.now
+        return self.plan.tables.get(name)
+
+    def with_locals(self, **values: Any) -> _Scope:
+        self.locals = values
+        return self
+
+
+@dataclass
+class _Calendars:
+    """Business-day bookkeeping: which milestones counted weekends only, unknown years."""
+
+    weekends_only: list[str]
+    unconfirmed: dict[tuple[str, tuple[int, ...], int | None], list[str]]
+    buyer_calendar_used: bool = False
+
+
+def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
+    """Every milestone the order's events allow, the phase as of ``as_of``, and what to do next."""
+    first = min((utc(at) for _, at in order.events()), default=None)
+    plan = rules.plan_for(first.astimezone(order.timezone).date() if first else None)
+    check_order(order, plan)
+    _check_given_calendars(order)
+    scope = _Scope(order, plan, as_of.astimezone(order.timezone))
+    calendars = _Calendars([], {})
+    ranks: dict[str, tuple[int, int]] = {}
+    for node in plan.nodes:
+        if isinstance(node, CycleNode):
+            _evaluate_cycle(node, scope, ranks)
+        else:
+            _evaluate_milestone(node, scope, calendars, ranks)
+    warnings = _warnings(plan, scope, calendars)
+    phase = _phase(plan, scope)
+    scope.values["total_days"] = _total_days(plan, scope)
+    milestones = tuple(
+        sorted(scope.milestones.values(), key=lambda item: _sort_key(item, order, ranks))
+    )
+    spec = plan.phase_specs.get(phase.value)
+    margin = rules.elapsed(plan.safety_margin) if plan.safety_margin else timedelta(0)
+    return Timeline(
+        rules=rules.label,
+        timezone=zone_name(order.timezone),
+        as_of=scope.now,
+        phase=phase,
+        milestones=milestones,
+        summary=_summary(plan, scope),
+        next=_next_action(plan, scope, phase, margin),
+        safety_margin=margin,
+        warnings=tuple(warnings),
+        phase_text=spec.text if spec else phase.value,
+        traps=tuple(_traps(plan, scope, phase)),
+        ranges=plan.ranges,
+        plan_note=_plan_note(plan, scope),
+        projected_note=plan.projected_note,
+        rules_version=rules.version,
+    )
+
+
+def _sort_key(item: Milestone, order: Order, ranks: dict[str, tuple[int, int]]) -> tuple[Any, ...]:
+    moment = item.at if item.at is not None else start_of_day(item.day, order.timezone)
+    return utc(moment), ranks.get(item.id, (1 << 30, 0))
+
+
+def _check_given_calendars(order: Order) -> None:
+    """A country the user named must be known even if no rule needs its calendar (SPEC 6)."""
+    if order.buyer_country is not None:
+        check_calendar(
+            CalendarChoice(order.buyer_country, order.buyer_subdivision, field="buyer_country")
+        )
+    if order.seller_country != DEFAULT_SELLER_COUNTRY:
+        check_calendar(CalendarChoice(order.seller_country, field="seller_country"))
+
+
+def _evaluate_milestone(
+    node: MilestoneNode,
+    scope: _Scope,
+    calendars: _Calendars,
+    ranks: dict[str, tuple[int, int]],
+) -> None:
+    scope.with_locals()
+    for case in node.cases:
+        if case.when is not None and not truthy(case.when(scope)):
+            continue
+        milestone = _evaluate_case(node, case, scope, calendars)
+        if milestone is None:
+            continue
+        scope.milestones[node.id] = milestone
+        ranks[node.id] = (node.rank, 0)
+        return
+
+
+def _evaluate_case(
+    node: MilestoneNode, case: CompiledCase, scope: _Scope, calendars: _Calendars
+) -> Milestone | None:
+    plan, order = scope.plan, scope.order
+    spec = node.spec
+    actor = Actor(spec.actor)
+    if case.event is not None:
+        at = scope.values.get(case.event)
+        if not isinstance(at, datetime):
+            return None
+        explain = case.explain.render(scope.with_locals(**{"from": at})) if case.explain else ""
+        return Milestone(
+            id=node.id,
+            day=at.date(),
+            at=at,
+            actor=actor,
+            rule=EVENT_RULE,
+            explain=explain or "",
+            label=spec.label,
+            on_calendar=node.on_calendar,
+            trace=(f"{case.event} given: {wall(at)}",),
+        )
+    assert case.anchor is not None
+    anchor_value = case.anchor(scope)
+    anchor = instant_of(anchor_value)
+    if anchor is None:
+        return None
+    projected = (
+        case.projected
+        if case.projected is not None
+        else bool(getattr(anchor_value, "projected", False))
+    )
+    day: date
+    at: datetime | None
+    count_text = ""
+    notes: list[str] = []
+    trace = [f"from {case.anchor_text} = {wall(anchor)}"]
+    if case.add_rule is not None:
+        rule = plan.rules[case.add_rule]
+        amount = rule.high if case.add_high else rule.low
+        if rule.unit is Unit.BUSINESS_DAYS:
+            choice = _calendar_choice(plan, order, rule.calendar)
+            result = nth_working_day(choice, anchor.date(), amount)
+            day, at = result.day, None
+            unit = f"business day{'s' if amount != 1 else ''} ({result.calendar})"
+            count_text = (
+                f"{amount} {unit}, counted from the day after {anchor.date().isoformat()}"
+            )
+            if choice.country is None:
+                calendars.weekends_only.append(node.id)
+            if rule.calendar is Calendar.BUYER:
+                calendars.buyer_calendar_used = True
+            if result.unconfirmed_years:
+                key = (result.calendar, result.unconfirmed_years, result.last_scheduled_year)
+                calendars.unconfirmed.setdefault(key, []).append(node.id)
+                years = ", ".join(str(year) for year in result.unconfirmed_years)
+                notes.append(
+                    f"unconfirmed: the {result.calendar} working-day schedule for {years} "
+                    "is not in the holidays package yet; the date may move"
+                )
+        else:
+            at = add_elapsed(anchor, plan.rules.elapsed(case.add_rule, high=case.add_high))
+            day = at.date()
+            count_text = f"{amount} {rule.unit.value}"
+        trace.append(f"+ {case.add_rule}{'.high' if case.add_high else ''} = {count_text}")
+    elif case.add_days is not None:
+        days = case.add_days(scope)
+        if not isinstance(days, int):
+            return None
+        at = add_elapsed(anchor, timedelta(days=days))
+        day = at.date()
+        trace.append(f"+ {case.spec.add_days} = {days} days")
+    elif case.subtract_rule is not None:
+        at = add_elapsed(anchor, -plan.rules.elapsed(case.subtract_rule))
+        day = at.date()
+        trace.append(f"- {case.subtract_rule} = {plan.rules[case.subtract_rule].describe()}")
+    else:
+        at, day = anchor, anchor.date()
+    if case.floor is not None and at is not None:
+        floor = instant_of(case.floor(scope))
+        if floor is not None and utc(floor) >= utc(at):
+            at, day = floor, floor.date()
+            trace.append(f"no earlier than {case.spec.floor} = {wall(floor)}")
+    start = anchor
+    if case.start is not None:
+        start = instant_of(case.start(scope)) or anchor
+    rule_ids = _rule_ids(case.rule_ids, scope)
+    scope.with_locals(**{"from": anchor, "count": count_text})
+    explain = case.explain.render(scope) if case.explain else None
+    if node.note is not None:
+        note = node.note.render(scope)
+        if note:
+            notes.insert(0, note)
+    if case.when_text:
+        trace.insert(0, f"applies because {case.when_text}")
+    done = truthy(node.done(scope.with_locals())) if node.done is not None else False
+    return Milestone(
+        id=node.id,
+        day=day,
+        at=at,
+        actor=actor,
+        rule=rule_ids[0] if rule_ids else EVENT_RULE,
+        explain=explain or "",
+        projected=projected,
+        sources=plan.rules.sources(*rule_ids),
+        note="; ".join(notes) or None,
+        label=node.spec.label,
+        start=start,
+        rule_ids=rule_ids,
+        done=done,
+        on_calendar=node.on_calendar,
+        trace=tuple(trace),
+    )
+
+
+def _rule_ids(declared: tuple[str, ...], scope: _Scope) -> tuple[str, ...]:
+    found: list[str] = []
+    for rule_id in declared:
+        if rule_id.startswith("@"):
+            other = scope.milestones.get(rule_id[1:])
+            found.extend(other.rule_ids if other is not None else ())
+        else:
+            found.append(rule_id)
+    return tuple(dict.fromkeys(found))
+
+
+def _calendar_choice(plan: Plan, order: Order, calendar: Calendar | None) -> CalendarChoice:
+    match calendar:
+        case Calendar.PLATFORM:
+            return CalendarChoice(plan.platform_calendar, field="rules")
+        case Calendar.SELLER:
+            return CalendarChoice(order.seller_country, field="seller_country")
+        case Calendar.BUYER | None:
+            return CalendarChoice(order.buyer_country, order.buyer_subdivision, field="buyer_country")
+
+
+def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, int]]) -> None:
+    """The rounds: each step's deadline from the previous reply, real or planned."""
+    plan, order = scope.plan, scope.order
+    rules = plan.rules
+    start_at: datetime | None = None
+    start_projected = False
+    label = ""
+    for start in node.starts:
+        scope.with_locals()
+        if start.when is not None and not truthy(start.when(scope)):
+            continue
+        moment = instant_of(start.at(scope))
+        if moment is None:
+            continue
+        start_at, start_projected = moment, start.projected
+        label = start.label.render(scope.with_locals(at=moment)) or ""
+        break
+    if start_at is None:
+        return
+    stop_at = next(
+        (scope.values[name] for name in node.stop if scope.values.get(name) is not None), None
+    )
+    limit_at = None
+    if node.limit_rule is not None and rules[node.limit_rule].unit is Unit.DAYS:
+        limit_at = add_elapsed(start_at, timedelta(days=rules[node.limit_rule].low))
+    cursor, cursor_projected = start_at, start_projected
+    last_action: tuple[datetime, bool] | None = None
+    sub = 0
+    stopped = False
+    for k in range(1, node.rounds + 1):
+        if stop_at is not None and utc(cursor) >= utc(stop_at):
+            break
+        if limit_at is not None and cursor_projected and utc(cursor) >= utc(limit_at):
+            break
+        for step in node.steps:
+            due = add_elapsed(cursor, rules.elapsed(step.add_rule))
+            milestone_id = f"{step.id}_{k}"
+            local = {"from": cursor, "from_label": label, "k": k, "due": due}
+            explain = step.explain.render(scope.with_locals(**local)) or ""
+            text = step.labels[min(k, len(step.labels)) - 1].render(scope.with_locals(k=k))
+            done = False
+            if step.done is not None:
+                done = truthy(step.done(scope.with_locals(k=k)))
+            scope.milestones[milestone_id] = Milestone(
+                id=milestone_id,
+                day=due.date(),
+                at=due,
+                actor=Actor(step.actor),
+                rule=step.add_rule,
+                explain=explain,
+                projected=cursor_projected,
+                sources=rules.sources(step.add_rule),
+                label=text or milestone_id,
+                start=cursor,
+                rule_ids=(step.add_rule,),
+                done=done,
+                on_calendar=step.actor == "buyer",
+                trace=(f"{label} + {step.add_rule} = {rules[step.add_rule].describe()}",),
+            )
+            ranks[milestone_id] = (node.rank, sub)
+            sub += 1
+            replies = scope.values[step.reply]
+            if k <= len(replies):
+                reply, reply_projected = replies[k - 1], False
+                label = step.reply_label.render(scope.with_locals(at=reply, k=k)) or ""
+            else:
+                if stop_at is not None:
+                    stopped = True
+                    break
+                if not cursor_projected and utc(scope.now) > utc(due):
+                    if step.missed is not None:
+                        scope.facts[step.missed] = Missed(k, due)
+                    stopped = True
+                    break
+                planned = instant_of(step.plan(scope.with_locals(**local)))
+                if planned is None:
+                    stopped = True
+                    break
+                reply, reply_projected = planned, True
+                label = step.plan_label.render(scope.with_locals(at=reply, k=k)) or ""
+            cursor, cursor_projected = reply, reply_projected
+        if stopped:
+            break
+        if k == node.rounds:
+            last_action = (cursor, cursor_projected)
+    _cycle_end(node, scope, ranks, start_at, start_projected, limit_at, last_action)
+
+
+def _cycle_end(
+    node: CycleNode,
+    scope: _Scope,
+    ranks: dict[str, tuple[int, int]],
+    start_at: datetime,
+    start_projected: bool,
+    limit_at: datetime | None,
+    last_action: tuple[datetime, bool] | None,
+) -> None:
+    rules = scope.plan.rules
+    given = scope.values.get(node.end_event) if node.end_event else None
+    if isinstance(given, datetime):
+        at, rule_id, projected = given, EVENT_RULE, False
+        template = node.end_event_explain
+    elif node.end_none_when is not None and truthy(node.end_none_when(scope.with_locals())):
+        return
+    elif limit_at is not None and node.limit_rule is not None:
+        for milestone_id, item in list(scope.milestones.items()):
+            if (
+                ranks.get(milestone_id, (-1, 0))[0] == node.rank
+                and item.projected
+                and item.at is not None
+                and utc(item.at) > utc(limit_at)
+            ):
+                del scope.milestones[milestone_id]
+        at, rule_id, projected = limit_at, node.limit_rule, start_projected
+        template = node.end_limit_explain
+    elif last_action is None:
+        return
+    else:
+        at, projected = last_action
+        rule_id, template = node.rounds_rule, node.end_last_explain
+    local = {"at": at, "start": start_at, "rounds": RuleValue(rules[node.rounds_rule])}
+    explain = template.render(scope.with_locals(**local)) if template else ""
+    scope.milestones[node.end_id] = Milestone(
+        id=node.end_id,
+        day=at.date(),
+        at=at,
+        actor=Actor(node.end_actor),
+        rule=rule_id,
+        explain=explain or "",
+        projected=projected,
+        sources=rules.sources(rule_id) if rule_id != EVENT_RULE else (),
+        label=node.end_label,
+        start=start_at,
+        rule_ids=(rule_id,) if rule_id != EVENT_RULE else (),
+        on_calendar=node.end_on_calendar or node.end_actor == "buyer",
+        trace=(f"{rule_id}: {explain}",),
+    )
+    ranks[node.end_id] = (node.rank, 1 << 20)
+
+
+def _warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]:
+    found: list[Warning] = []
+    scope.with_locals()
+    for item in plan.warnings:
+        if any(existing.code == item.code for existing in found):
+            continue
+        if truthy(item.when(scope)):
+            message = item.message.render(scope)
+            if message:
+                found.append(Warning(item.code, message))
+    found.extend(_calendar_warnings(scope, calendars))
+    found.extend(_disagreements(plan, scope))
+    found.extend(_as_of_warning(scope))
+    found.extend(_late_events(plan, scope))
+    return found
+
+
+def _calendar_warnings(scope: _Scope, calendars: _Calendars) -> list[Warning]:
+    order = scope.order
+    found: list[Warning] = []
+    if calendars.weekends_only:
+        found.append(
+            Warning(
+                "calendar_weekends_only",
+                f"No --buyer-country: {', '.join(calendars.weekends_only)} count only "
+                "Saturdays and Sundays as days off. Give --buyer-country (e.g. RU, US) to "
+                "count your public holidays too.",
+            )
+        )
+    for (calendar, years, last), ids in calendars.unconfirmed.items():
+        shown = ", ".join(str(year) for year in years)
+        latest = f" (its latest is {last})" if last is not None else ""
+        found.append(
+            Warning(
+                "calendar_unconfirmed",
+                f"{', '.join(ids)} reach into {shown}, and holidays "
+                f"{package_version()} has no announced {calendar} working-day schedule "
+                f"for {shown}{latest}: moved days off and make-up working days are "
+                "missing, so these dates may move. Check the official calendar or "
+                "upgrade the holidays package.",
+            )
+        )
+    if (
+        calendars.buyer_calendar_used
+        and order.buyer_country is not None
+        and order.buyer_subdivision is None
+    ):
+        codes = subdivisions(order.buyer_country)
+        if codes:
+            shown = ", ".join(codes[:8]) + (", ..." if len(codes) > 8 else "")
+            found.append(
+                Warning(
+                    "calendar_national_only",
+                    f"Refund dates count {order.buyer_country}'s national holidays only; give "
+                    f"--buyer-subdivision ({shown}) to count your region's holidays too.",
+                )
+            )
+    return found
+
+
+def _disagreements(plan: Plan, scope: _Scope) -> list[Warning]:
+    """Say where the sources disagree on a rule this timeline used (SPEC section 1)."""
+    used = {rule_id for item in scope.milestones.values() for rule_id in item.rule_ids}
+    used |= {item.rule for item in scope.milestones.values()}
+    for node in plan.nodes:
+        if isinstance(node, CycleNode) and node.limit_rule is not None:
+            if any(item_id in scope.milestones for item_id in node.outputs()[:-1]):
+                used.add(node.limit_rule)
+    found: list[Warning] = []
+    for rule_id, rule in plan.rules.items():
+        if rule_id not in used or not rule.alternatives:
+            continue
+        others = "; ".join(
+            f"{name}: {alt.describe()} ({', '.join(src.short for src in alt.sources)})"
+            for name, alt in rule.alternatives.items()
+            if name != rule.reading
+        )
+        seeds = ", ".join(src.short for src in rule.sources)
+        every_seed = all(
+            src.seed is not None
+            for reading in (rule, *rule.alternatives.values())
+            for src in reading.sources
+        )
+        found.append(
+            Warning(
+                "seeds_disagree",
+                (
+                    f"{rule_id}: this timeline uses {rule.describe()} ({seeds}, reading "
+                    f"'{rule.reading}'); the {'seeds' if every_seed else 'sources'} also say "
+                    f"{others}. Choose with --reading {rule_id}=NAME."
+                ),
+            )
+        )
+    return found
+
+
+def _as_of_warning(scope: _Scope) -> list[Warning]:
+    """Say so when the moment judged lies before events the user gave."""
+    now = utc(scope.now)
+    later = [(name, at) for name, at in scope.order.events() if at > now]
+    if not later:
+        return []
+    name, at = max(later, key=lambda item: utc(item[1]))
+    return [
+        Warning(
+            "as_of_before_events",
+            (
+                f"as_of {wall(scope.now)} is before {name} {wall(at)}: the phase and next action "
+                "treat every event given as having happened."
+            ),
+        )
+    ]
+
+
+def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
+    """A given event after the deadline that should have ended its step: used as given."""
+    found: list[Warning] = []
+    scope.with_locals()
+    for check in plan.late_events:
+        given = scope.values.get(check.event)
+        deadline = instant_of(check.deadline(scope))
+        if isinstance(given, datetime) and deadline is not None and utc(given) > utc(deadline):
+            found.append(
+                Warning(
+                    "late_event",
+                    (
+                        f"{check.event} {wall(given)} comes after {wall(deadline)}: "
+                        f"{check.meaning}. Check the order page; the timeline uses the dates "
+                        "as given."
+                    ),
+                )
+            )
+    return found
+
+
+def _phase(plan: Plan, scope: _Scope) -> Phase:
+    scope.with_locals()
+    for phase, condition in plan.phases:
+        if truthy(condition(scope)):
+            return Phase(phase)
+    return Phase.CLOSED
+
+
+def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> NextAction | None:
+    spec = plan.phase_specs.get(phase.value)
+    if spec is None:
+        return None
+    scope.with_locals()
+    for step in spec.next:
+        if step.when is not None and not truthy(step.when(scope)):
+            continue
+        action = step.action.render(scope) or ""
+        if_nothing = step.if_nothing.render(scope) if step.if_nothing else None
+        milestone_id = step.milestone.render(scope) if step.milestone else None
+        item = scope.milestones.get(milestone_id) if milestone_id else None
+        if item is None:
+            return NextAction(action=action, if_nothing=if_nothing)
+        due = item.at if item.at is not None else start_of_day(item.day, scope.order.timezone)
+        return NextAction(
+            action=action,
+            milestone=milestone_id,
+            deadline=due,
+            deadline_day=item.day,
+            act_by=add_elapsed(due, -margin) if step.buyer else None,
+            if_nothing=if_nothing,
+        )
+    return None
+
+
+def _traps(plan: Plan, scope: _Scope, phase: Phase) -> list[Warning]:
+    spec = plan.phase_specs.get(phase.value)
+    if spec is None:
+        return []
+    found: list[Warning] = []
+    scope.with_locals()
+    for code, condition, message in spec.traps:
+        if any(item.code == code for item in found):
+            continue
+        if condition is None or truthy(condition(scope)):
+            text = message.render(scope)
+            if text:
+                found.append(Warning(code, text))
+    return found
+
+
+def _total_days(plan: Plan, scope: _Scope) -> int | None:
+    escalation_id = plan.summary_ids.get("escalation")
+    escalation = scope.milestones.get(escalation_id) if escalation_id else None
+    base = next(
+        (scope.values[name] for name in plan.total_days_from if scope.values.get(name)), None
+    )
+    if escalation is None or escalation.at is None or not isinstance(base, datetime):
+        return None
+    # In UTC: datetimes sharing a ZoneInfo subtract as wall-clock times (SPEC 2.2).
+    return (utc(escalation.at) - utc(base)) // timedelta(days=1)
+
+
+def _summary(plan: Plan, scope: _Scope) -> Summary:
+    def get(key: str) -> Milestone | None:
+        milestone_id = plan.summary_ids.get(key)
+        return scope.milestones.get(milestone_id) if milestone_id else None
+
+    end, safe, escalation = get("protection_end"), get("safe_dispute_date"), get("escalation")
+    return Summary(
+        protection_end=end.at if end else None,
+        safe_dispute_date=safe.day if safe else None,
+        escalation=escalation.at if escalation else None,
+        total_days=scope.values.get("total_days"),
+    )
+
+
+def _plan_note(plan: Plan, scope: _Scope) -> str | None:
+    if plan.plan_note is None:
+        return None
+    escalation_id = plan.summary_ids.get("escalation")
+    escalation = scope.milestones.get(escalation_id) if escalation_id else None
+    if escalation is None or scope.values.get("total_days") is None:
+        return None
+    return plan.plan_note.render(scope.with_locals())

@@ -1,0 +1,560 @@
+"""The small expression language of rule sets: parsed once, compiled to Python closures.
+
+Why a language and not Python: a rule set is data that users write and share, so it must be
+safe to load (no ``eval``), checkable before it runs (every name it reads is known after
+parsing, which builds the dependency graph), and cheap per order (compiled once per process
+into closures). The same parsed tree can later be compiled to column expressions for batch.
+
+Grammar (lowest binding first)::
+
+    expr    := and ('or' and)*
+    and     := not ('and' not)*
+    not     := 'not' not | compare
+    compare := sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum)?
+    sum     := unary (('+' | '-') unary)*
+    unary   := '-' unary | postfix
+    postfix := primary ('.' NAME | '[' expr ']')*
+    primary := NUMBER | STRING | 'true' | 'false' | 'null' | NAME | NAME '(' args ')' | '(' expr ')'
+
+Values are None (absent), bool, int, str, instants (aware ``datetime``), dates, durations
+(``timedelta``), tuples (repeatable events) and whatever the evaluation context gives for a
+name (milestones, rules). Absent propagates: arithmetic with None is None, and an ordering
+comparison with None is false. Instants compare as instants (in UTC), never as wall clocks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from protectcalc.clock import add_elapsed, format_span, time_between, utc, wall
+
+
+class ExpressionError(ValueError):
+    """An expression that does not parse, or names something unknown; says where."""
+
+
+class Scope(Protocol):
+    """What an expression reads while it is evaluated."""
+
+    def lookup(self, name: str) -> Any:
+        """The value of a name (None when absent)."""
+
+    @property
+    def now(self) -> datetime:
+        """The moment judged."""
+
+
+Compiled = Callable[[Scope], Any]
+"""A compiled expression: give it a scope, get a value."""
+
+
+class Durational(Protocol):
+    """A value that can stand for a duration (a rule of days or hours)."""
+
+    def as_duration(self) -> timedelta | None:
+        """The elapsed time it stands for, or None."""
+
+
+class Numeric(Protocol):
+    """A value that can stand for a number (a count rule)."""
+
+    def as_number(self) -> int | None:
+        """The number it stands for, or None."""
+
+
+class Instantive(Protocol):
+    """A value that can stand for an instant (a milestone)."""
+
+    def as_instant(self) -> datetime | None:
+        """The instant it stands for, or None."""
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+)|(?P<string>'[^']*'|\"[^\"]*\")|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op><=|>=|==|!=|[-+<>().,\[\]]))"
+)
+_KEYWORDS = {"and", "or", "not", "true", "false", "null"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of a parsed expression."""
+
+    kind: str
+    value: Any = None
+    children: tuple[Node, ...] = ()
+
+    def names(self) -> set[str]:
+        """Every name the expression reads (functions excluded): the graph's edges."""
+        found: set[str] = set()
+        if self.kind == "name":
+            found.add(self.value)
+        for child in self.children:
+            found |= child.names()
+        return found
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise ExpressionError(f"cannot read {text[position:].strip()[:20]!r} in {text!r}")
+        kind = match.lastgroup
+        assert kind is not None
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.index = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            wanted = f"{value!r}" if value else "more"
+            raise ExpressionError(f"expected {wanted} in {self.text!r}")
+        self.index += 1
+        return token
+
+    def at(self, *values: str) -> bool:
+        token = self.peek()
+        return token is not None and token[1] in values and token[0] in ("op", "name")
+
+    def parse(self) -> Node:
+        node = self.disjunction()
+        if self.peek() is not None:
+            raise ExpressionError(f"unexpected {self.peek()[1]!r} in {self.text!r}")  # type: ignore[index]
+        return node
+
+    def disjunction(self) -> Node:
+        node = self.conjunction()
+        while self.at("or"):
+            self.take()
+            node = Node("or", children=(node, self.conjunction()))
+        return node
+
+    def conjunction(self) -> Node:
+        node = self.negation()
+        while self.at("and"):
+            self.take()
+            node = Node("and", children=(node, self.negation()))
+        return node
+
+    def negation(self) -> Node:
+        if self.at("not"):
+            self.take()
+            return Node("not", children=(self.negation(),))
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        node = self.sum()
+        if self.at("<", "<=", ">", ">=", "==", "!="):
+            operator = self.take()[1]
+            node = Node("compare", operator, (node, self.sum()))
+        return node
+
+    def sum(self) -> Node:
+        node = self.unary()
+        while self.at("+", "-"):
+            operator = self.take()[1]
+            node = Node("arith", operator, (node, self.unary()))
+        return node
+
+    def unary(self) -> Node:
+        if self.at("-"):
+            self.take()
+            return Node("negate", children=(self.unary(),))
+        return self.postfix()
+
+    def postfix(self) -> Node:
+        node = self.primary()
+        while self.at(".", "["):
+            if self.take()[1] == ".":
+                kind, name = self.take()
+                if kind != "name":
+                    raise ExpressionError(f"expected a name after '.' in {self.text!r}")
+                node = Node("attr", name, (node,))
+            else:
+                key = self.disjunction()
+                self.take("]")
+                node = Node("index", children=(node, key))
+        return node
+
+    def primary(self) -> Node:
+        kind, value = self.take()
+        if kind == "number":
+            return Node("const", int(value))
+        if kind == "string":
+            return Node("const", value[1:-1])
+        if kind == "op" and value == "(":
+            node = self.disjunction()
+            self.take(")")
+            return node
+        if kind != "name":
+            raise ExpressionError(f"unexpected {value!r} in {self.text!r}")
+        if value in ("true", "false"):
+            return Node("const", value == "true")
+        if value == "null":
+            return Node("const", None)
+        if value in _KEYWORDS:
+            raise ExpressionError(f"unexpected {value!r} in {self.text!r}")
+        if self.at("("):
+            self.take()
+            args: list[Node] = []
+            if not self.at(")"):
+                args.append(self.disjunction())
+                while self.at(","):
+                    self.take()
+                    args.append(self.disjunction())
+            self.take(")")
+            if value not in FUNCTIONS:
+                known = ", ".join(sorted(FUNCTIONS))
+                raise ExpressionError(f"unknown function {value!r} (known: {known})")
+            return Node("call", value, tuple(args))
+        return Node("name", value)
+
+
+def parse(text: str) -> Node:
+    """Parse an expression; :class:`ExpressionError` says what is wrong and where."""
+    if not text.strip():
+        raise ExpressionError("empty expression")
+    return _Parser(text).parse()
+
+
+# --- values -----------------------------------------------------------------------------
+
+
+def instant_of(value: Any) -> datetime | None:
+    """The instant a value stands for (a milestone's moment), or None."""
+    if isinstance(value, datetime):
+        return value
+    as_instant = getattr(value, "as_instant", None)
+    if as_instant is not None:
+        result: datetime | None = as_instant()
+        return result
+    return None
+
+
+def duration_of(value: Any) -> timedelta | None:
+    """The duration a value stands for (a rule of days or hours), or None."""
+    if isinstance(value, timedelta):
+        return value
+    as_duration = getattr(value, "as_duration", None)
+    if as_duration is not None:
+        result: timedelta | None = as_duration()
+        return result
+    return None
+
+
+def number_of(value: Any) -> int | None:
+    """The number a value stands for (a count rule), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    as_number = getattr(value, "as_number", None)
+    if as_number is not None:
+        result: int | None = as_number()
+        return result
+    return None
+
+
+def _comparable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | str | date | timedelta):
+        if isinstance(value, datetime):
+            return utc(value)
+        return value
+    moment = instant_of(value)
+    if moment is not None:
+        return utc(moment)
+    number = number_of(value)
+    if number is not None:
+        return number
+    duration = duration_of(value)
+    if duration is not None:
+        return duration
+    return value
+
+
+def _compare(operator: str, left: Any, right: Any) -> bool:
+    a, b = _comparable(left), _comparable(right)
+    if operator == "==":
+        return bool(a == b)
+    if operator == "!=":
+        return bool(a != b)
+    if a is None or b is None:
+        return False
+    try:
+        match operator:
+            case "<":
+                return bool(a < b)
+            case "<=":
+                return bool(a <= b)
+            case ">":
+                return bool(a > b)
+            case _:
+                return bool(a >= b)
+    except TypeError:
+        return False
+
+
+def _arith(operator: str, left: Any, right: Any) -> Any:
+    if left is None or right is None:
+        return None
+    moment = instant_of(left)
+    if moment is not None:
+        span = duration_of(right)
+        if span is not None:
+            return add_elapsed(moment, span if operator == "+" else -span)
+        other = instant_of(right)
+        if other is not None and operator == "-":
+            return time_between(other, moment)
+        return None
+    a, b = number_of(left), number_of(right)
+    if a is not None and b is not None:
+        return a + b if operator == "+" else a - b
+    da, db = duration_of(left), duration_of(right)
+    if da is not None and db is not None:
+        return da + db if operator == "+" else da - db
+    return None
+
+
+def _present(value: Any) -> bool:
+    if value is None or value == ():
+        return False
+    present = getattr(value, "present", None)
+    return bool(present) if present is not None else True
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, tuple):
+        return len(value)
+    return 0 if value is None else 1
+
+
+def _sum(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, tuple):
+        return sum(number_of(item) or 0 for item in value)
+    return number_of(value) or 0
+
+
+def _item(value: Any, position: Any) -> Any:
+    if not isinstance(value, tuple) or not isinstance(position, int):
+        return None
+    return value[position - 1] if 1 <= position <= len(value) else None
+
+
+def _pick(values: tuple[Any, ...], latest: bool) -> Any:
+    moments = [(instant_of(item), item) for item in values if item is not None]
+    found = [(utc(moment), item) for moment, item in moments if moment is not None]
+    if not found:
+        return None
+    chosen = max(found, key=lambda pair: pair[0]) if latest else min(found, key=lambda p: p[0])
+    return chosen[1]
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    day = getattr(value, "day", None)
+    if isinstance(day, date) and not isinstance(day, datetime):
+        return day
+    moment = instant_of(value)
+    return moment.date() if moment is not None else None
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "present": lambda scope, value: _present(value),
+    "absent": lambda scope, value: not _present(value),
+    "count": lambda scope, value: _count(value),
+    "sum": lambda scope, value: _sum(value),
+    "item": lambda scope, value, position: _item(value, position),
+    "days": lambda scope, n: None if number_of(n) is None else timedelta(days=number_of(n) or 0),
+    "hours": lambda scope, n: None if number_of(n) is None else timedelta(hours=number_of(n) or 0),
+    "min": lambda scope, *values: _pick(values, latest=False),
+    "max": lambda scope, *values: _pick(values, latest=True),
+    "date": lambda scope, value: _date(value),
+    "left": lambda scope, value: (
+        None if instant_of(value) is None else time_between(scope.now, instant_of(value))  # type: ignore[arg-type]
+    ),
+}
+"""The functions an expression may call; each takes the scope first."""
+
+
+def _attribute(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date) and name == "day":
+        return value.date() if isinstance(value, datetime) else value
+    getter = getattr(value, "attribute", None)
+    if getter is not None:
+        return getter(name)
+    return None
+
+
+def _index(value: Any, key: Any) -> Any:
+    if value is None or key is None:
+        return None
+    if isinstance(value, Mapping):
+        return value.get(str(key))
+    return None
+
+
+def compile_node(node: Node) -> Compiled:
+    """Turn a parsed expression into a closure over a :class:`Scope`."""
+    match node.kind:
+        case "const":
+            constant = node.value
+            return lambda scope: constant
+        case "name":
+            name = node.value
+            return lambda scope: scope.lookup(name)
+        case "attr":
+            inner, attribute = compile_node(node.children[0]), node.value
+            return lambda scope: _attribute(inner(scope), attribute)
+        case "index":
+            base, key = compile_node(node.children[0]), compile_node(node.children[1])
+            return lambda scope: _index(base(scope), key(scope))
+        case "not":
+            inner = compile_node(node.children[0])
+            return lambda scope: not _truthy(inner(scope))
+        case "and":
+            left, right = (compile_node(child) for child in node.children)
+            return lambda scope: _truthy(left(scope)) and _truthy(right(scope))
+        case "or":
+            left, right = (compile_node(child) for child in node.children)
+            return lambda scope: _truthy(left(scope)) or _truthy(right(scope))
+        case "compare":
+            left, right = (compile_node(child) for child in node.children)
+            operator = node.value
+            return lambda scope: _compare(operator, left(scope), right(scope))
+        case "arith":
+            left, right = (compile_node(child) for child in node.children)
+            operator = node.value
+            return lambda scope: _arith(operator, left(scope), right(scope))
+        case "negate":
+            inner = compile_node(node.children[0])
+            return lambda scope: _arith("-", 0, inner(scope))
+        case "call":
+            function = FUNCTIONS[node.value]
+            args = [compile_node(child) for child in node.children]
+            return lambda scope: function(scope, *(arg(scope) for arg in args))
+    raise ExpressionError(f"cannot compile {node.kind}")  # pragma: no cover
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return _present(value)
+
+
+def truthy(value: Any) -> bool:
+    """An expression's value as a condition: absent and false are false."""
+    return _truthy(value)
+
+
+# --- templates --------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_FILTERS = ("date", "time", "span", "capitalize")
+
+
+def _show(value: Any) -> str | None:
+    """A value as text: instants on the wall clock, dates ISO, rules described."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return wall(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return format_span(value)
+    describe = getattr(value, "describe", None)
+    if describe is not None:
+        return str(describe())
+    moment = instant_of(value)
+    if moment is not None:
+        return wall(moment)
+    return str(value)
+
+
+def _filtered(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    match name:
+        case "date":
+            day = _date(value)
+            return day.isoformat() if day is not None else None
+        case "time":
+            moment = instant_of(value)
+            return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else None
+        case "span":
+            span = duration_of(value)
+            return format_span(span) if span is not None else None
+        case _:
+            text = _show(value)
+            return text.capitalize() if text is not None else None
+
+
+@dataclass(frozen=True)
+class Template:
+    """Text with ``{expression}`` or ``{expression|filter}`` placeholders, compiled once."""
+
+    text: str
+    parts: tuple[str | tuple[Compiled, str | None], ...]
+    names: frozenset[str]
+
+    def render(self, scope: Scope) -> str | None:
+        """The text; None when a placeholder has no value (the text would mislead)."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            compiled, filter_name = part
+            value = compiled(scope)
+            shown = _filtered(value, filter_name) if filter_name else _show(value)
+            if shown is None:
+                return None
+            out.append(shown)
+        return "".join(out)
+
+
+def template(text: str) -> Template:
+    """Compile a template; :class:`ExpressionError` names the bad placeholder."""
+    parts: list[str | tuple[Compiled, str | None]] = []
+    names: set[str] = set()
+    position = 0
+    for match in _PLACEHOLDER.finditer(text):
+        parts.append(text[position : match.start()])
+        body, _, filter_name = match.group(1).partition("|")
+        filter_name = filter_name.strip()
+        if filter_name and filter_name not in _FILTERS:
+            raise ExpressionError(
+                f"unknown filter {filter_name!r} in {{{match.group(1)}}} (known: "
+                f"{', '.join(_FILTERS)})"
+            )
+        node = parse(body)
+        names |= node.names()
+        parts.append((compile_node(node), filter_name or None))
+        position = match.end()
+    parts.append(text[position:])
+    return Template(text, tuple(part for part in parts if part != ""), frozenset(names))
