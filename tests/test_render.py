@@ -140,7 +140,7 @@ def test_ics_has_the_buyers_deadlines_and_the_escalation() -> None:
     assert len(found) == len(expected)
     summaries = [str(event.get("summary")) for event in found]  # type: ignore[attr-defined]
     assert summaries == [
-        label(item.id) + (" (planned)" if item.projected else "") for item in expected
+        label(item) + (" (planned)" if item.projected else "") for item in expected
     ]
     assert "Seller must answer the dispute (round 1)" not in " ".join(summaries)
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
@@ -206,7 +206,7 @@ def test_ics_uids_are_stable_unique_and_order_independent() -> None:
     assert len(set(uids(first).values())) == len(uids(first))
     protection_end = timeline.milestone("protection_end")
     assert protection_end is not None
-    assert uids(first)[label("protection_end")] == event_uid(protection_end)
+    assert uids(first)[label(protection_end)] == event_uid(protection_end)
 
 
 def test_ics_uid_depends_on_the_instant_not_its_zone() -> None:
@@ -232,6 +232,8 @@ def test_ics_business_day_milestone_is_an_all_day_event() -> None:
         explain="escalation + 7 business days (CN calendar)",
         projected=True,
         sources=(Source("004_a43b1fa066a5da86.txt", "usually limited to 7 business days"),),
+        on_calendar=True,
+        label="Answer the mediator by",
     )
     others = tuple(item for item in timeline.milestones if item.id != business.id)
     text = render_ics(replace(timeline, milestones=(*others, business)))

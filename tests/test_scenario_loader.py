@@ -569,7 +569,7 @@ def test_schema_lists_keys_and_milestone_ids() -> None:
         schema["properties"]
     )
     milestones = schema["$defs"]["Expect"]["properties"]["milestones"]
-    assert "protection_end" in milestones["propertyNames"]["enum"]
+    assert milestones["propertyNames"]["pattern"] == "^[a-z][a-z0-9_]*$"
 
 
 def test_input_errors_keep_their_value_error_nature() -> None:

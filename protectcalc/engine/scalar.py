@@ -238,20 +238,20 @@ def _evaluate_case(
     spec = node.spec
     actor = Actor(spec.actor)
     if case.event is not None:
-        at = scope.values.get(case.event)
-        if not isinstance(at, datetime):
+        given = scope.values.get(case.event)
+        if not isinstance(given, datetime):
             return None
-        explain = case.explain.render(scope.with_locals(**{"from": at})) if case.explain else ""
+        explain = case.explain.render(scope.with_locals(**{"from": given})) if case.explain else ""
         return Milestone(
             id=node.id,
-            day=at.date(),
-            at=at,
+            day=given.date(),
+            at=given,
             actor=actor,
             rule=EVENT_RULE,
             explain=explain or "",
             label=spec.label,
             on_calendar=node.on_calendar,
-            trace=(f"{case.event} given: {wall(at)}",),
+            trace=(f"{case.event} given: {wall(given)}",),
         )
     assert case.anchor is not None
     anchor_value = case.anchor(scope)
@@ -276,9 +276,7 @@ def _evaluate_case(
             result = nth_working_day(choice, anchor.date(), amount)
             day, at = result.day, None
             unit = f"business day{'s' if amount != 1 else ''} ({result.calendar})"
-            count_text = (
-                f"{amount} {unit}, counted from the day after {anchor.date().isoformat()}"
-            )
+            count_text = f"{amount} {unit}, counted from the day after {anchor.date().isoformat()}"
             if choice.country is None:
                 calendars.weekends_only.append(node.id)
             if rule.calendar is Calendar.BUYER:
@@ -364,12 +362,14 @@ def _calendar_choice(plan: Plan, order: Order, calendar: Calendar | None) -> Cal
         case Calendar.SELLER:
             return CalendarChoice(order.seller_country, field="seller_country")
         case Calendar.BUYER | None:
-            return CalendarChoice(order.buyer_country, order.buyer_subdivision, field="buyer_country")
+            return CalendarChoice(
+                order.buyer_country, order.buyer_subdivision, field="buyer_country"
+            )
 
 
 def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, int]]) -> None:
     """The rounds: each step's deadline from the previous reply, real or planned."""
-    plan, order = scope.plan, scope.order
+    plan = scope.plan
     rules = plan.rules
     start_at: datetime | None = None
     start_projected = False
@@ -572,9 +572,12 @@ def _disagreements(plan: Plan, scope: _Scope) -> list[Warning]:
     used = {rule_id for item in scope.milestones.values() for rule_id in item.rule_ids}
     used |= {item.rule for item in scope.milestones.values()}
     for node in plan.nodes:
-        if isinstance(node, CycleNode) and node.limit_rule is not None:
-            if any(item_id in scope.milestones for item_id in node.outputs()[:-1]):
-                used.add(node.limit_rule)
+        if (
+            isinstance(node, CycleNode)
+            and node.limit_rule is not None
+            and any(item_id in scope.milestones for item_id in node.outputs()[:-1])
+        ):
+            used.add(node.limit_rule)
     found: list[Warning] = []
     for rule_id, rule in plan.rules.items():
         if rule_id not in used or not rule.alternatives:

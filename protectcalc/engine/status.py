@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from protectcalc.clock import format_span, start_of_day, time_between, utc
-from protectcalc.model import EVENT_RULE, Actor, Milestone, Order, Phase, Timeline, Warning
+from protectcalc.clock import start_of_day, time_between, utc
+from protectcalc.model import EVENT_RULE, Actor, Milestone, Order, Timeline, Warning
+
 
 @dataclass(frozen=True)
 class Deadline:

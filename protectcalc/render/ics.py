@@ -21,8 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from protectcalc import __version__
-from protectcalc.model import EVENT_RULE, Actor, Milestone, Timeline
+from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
+
 
 def render_ics(timeline: Timeline) -> str:
     """An .ics calendar (CRLF line ends) of the buyer's deadlines and the escalation.

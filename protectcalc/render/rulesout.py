@@ -30,9 +30,9 @@ def render_rules_table(rule_set: RuleSet) -> Table:
     table.add_column("Meaning")
     table.add_column("Source")
     for rule_id, rule in rule_set.items():
-        sources = "\n".join(f'{src.seed[:3]} "{src.quote}"' for src in rule.sources)
+        sources = "\n".join(f'{src.short} "{src.quote or src.says}"' for src in rule.sources)
         table.add_row(rule_id, rule.describe(), rule.meaning, sources)
         for name, alt in rule.alternatives.items():
-            alt_sources = "\n".join(f'{src.seed[:3]} "{src.quote}"' for src in alt.sources)
+            alt_sources = "\n".join(f'{src.short} "{src.quote or src.says}"' for src in alt.sources)
             table.add_row(f"  or {name}", alt.describe(), alt.meaning, alt_sources, style="dim")
     return table

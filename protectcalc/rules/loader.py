@@ -96,7 +96,7 @@ def read_raw(source: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], s
     if not isinstance(base_name, str) or not base_name.strip():
         raise RuleSetError(f"{origin}:{locate(text, ('extends',))}: extends: names no rule set")
     if not is_shipped_name(base_name):
-        base_name = str((Path(origin).parent / base_name)) if origin else base_name
+        base_name = str(Path(origin).parent / base_name) if origin else base_name
     if base_name in (*seen, origin):
         chain = " -> ".join((*seen, origin, base_name))
         raise RuleSetError(f"{origin}: extends: a rule set extends itself ({chain})")

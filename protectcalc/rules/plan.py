@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from protectcalc.errors import RuleSetError
 from protectcalc.model import Phase
-from protectcalc.rules.expr import Compiled, ExpressionError, Template, compile_node, parse, template
+from protectcalc.rules.expr import (
+    Compiled,
+    ExpressionError,
+    Template,
+    compile_node,
+    parse,
+    template,
+)
 from protectcalc.rules.schema import (
     Case,
     CycleSpec,
@@ -305,14 +312,16 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     labels: dict[str, str] = {}
     for rank, (node_id, spec) in enumerate(specs.items()):
         where = f"milestones.{node_id}"
+        node: MilestoneNode | CycleNode
         try:
             if spec.cycle is not None:
-                node, names = _compile_cycle(node_id, spec.cycle, rules, rank, known, problems)
-                for k in range(1, node.rounds + 1):
+                compiled, names = _compile_cycle(node_id, spec.cycle, rules, rank, known, problems)
+                for k in range(1, compiled.rounds + 1):
                     for step in spec.cycle.steps:
                         text = step.labels[min(k, len(step.labels)) - 1]
                         labels[f"{step.id}_{k}"] = text.replace("{k}", str(k))
-                labels[node.end_id] = node.end_label
+                labels[compiled.end_id] = compiled.end_label
+                node = compiled
             else:
                 node, names = _compile_milestone(node_id, spec, rules, rank, known, problems)
                 labels[node_id] = spec.label
@@ -353,20 +362,22 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     ]
     late = [
         CompiledLate(
-            item.event, expression(f"late_events.{item.event}.deadline", item.deadline), item.meaning
+            item.event,
+            expression(f"late_events.{item.event}.deadline", item.deadline),
+            item.meaning,
         )
         for item in data.late_events
     ]
-    for item in data.late_events:
-        if item.event not in EVENTS:
-            problems.add(f"late_events.{item.event}", f"unknown event {item.event}")
+    for late_event in data.late_events:
+        if late_event.event not in EVENTS:
+            problems.add(f"late_events.{late_event.event}", f"unknown event {late_event.event}")
     phases: list[tuple[str, Compiled]] = []
-    for item in data.phases:
-        if item.phase not in Phase.__members__.values():
-            problems.add("phases", f"unknown phase {item.phase} (known: {', '.join(Phase)})")
-        if item.phase not in data.phase:
-            problems.add("phases", f"phase {item.phase} has no [phase.{item.phase}] text")
-        phases.append((item.phase, expression(f"phases.{item.phase}.when", item.when)))
+    for rule in data.phases:
+        if rule.phase not in {phase.value for phase in Phase}:
+            problems.add("phases", f"unknown phase {rule.phase} (known: {', '.join(Phase)})")
+        if rule.phase not in data.phase:
+            problems.add("phases", f"phase {rule.phase} has no [phase.{rule.phase}] text")
+        phases.append((rule.phase, expression(f"phases.{rule.phase}.when", rule.when)))
     phase_specs: dict[str, CompiledPhase] = {}
     for phase_id, phase in data.phase.items():
         key = f"phase.{phase_id}"
@@ -408,16 +419,16 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         if event not in EVENTS:
             problems.add("summary.total_days_from", f"unknown event {event}")
     plan_note = text_template("summary.plan", summary.plan) if summary.plan else None
-    for item in data.ranges:
-        for milestone_id in (item.first, item.last):
+    for window in data.ranges:
+        for milestone_id in (window.first, window.last):
             if milestone_id not in outputs:
                 problems.add("ranges", f"unknown milestone {milestone_id}")
-    for name, spec in data.inputs.items():
+    for name, input_spec in data.inputs.items():
         if name not in EVENTS and name not in INPUTS:
             problems.add(f"inputs.{name}", "is neither an event nor an input")
-        if spec.cap is not None and spec.cap not in rules:
-            problems.add(f"inputs.{name}.cap", f"unknown rule {spec.cap}")
-        for event in spec.before:
+        if input_spec.cap is not None and input_spec.cap not in rules:
+            problems.add(f"inputs.{name}.cap", f"unknown rule {input_spec.cap}")
+        for event in input_spec.before:
             if event not in EVENTS:
                 problems.add(f"inputs.{name}.before", f"unknown event {event}")
     for event in data.reads:
@@ -425,12 +436,13 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
             problems.add("reads", f"unknown event {event} (known: {', '.join(EVENTS)})")
     if data.safety_margin is not None and data.safety_margin not in rules:
         problems.add("safety_margin", f"unknown rule {data.safety_margin}")
-    for rule_id, rule in rules.items():
-        if rule.unit is Unit.BUSINESS_DAYS and rule.calendar is not None:
-            if rule.calendar.value == "platform" and data.platform_calendar is None:
-                problems.add(
-                    f"rules.{rule_id}.calendar", "counts the platform's calendar: set platform_calendar"
-                )
+    for rule_id, chosen in rules.items():
+        platform = chosen.calendar is not None and chosen.calendar.value == "platform"
+        if chosen.unit is Unit.BUSINESS_DAYS and platform and data.platform_calendar is None:
+            problems.add(
+                f"rules.{rule_id}.calendar",
+                "counts the platform's calendar: set platform_calendar",
+            )
     problems.raise_if_any()
     cycle_limits = {
         node.id: node.limit_rule

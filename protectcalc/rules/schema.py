@@ -15,7 +15,9 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Amount = Annotated[int, Field(ge=0, le=3650)]
-Expression = Annotated[str, Field(min_length=1, description="An expression (README: rule language).")]
+Expression = Annotated[
+    str, Field(min_length=1, description="An expression (README: rule language).")
+]
 Text = Annotated[str, Field(min_length=1, description="Text with {expression} placeholders.")]
 
 
