@@ -49,6 +49,7 @@ class OrderInput:
     shipping: str | None = None
     rules: str | None = None
     readings: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()
     as_of: RawTime | None = None
     dayfirst: bool | None = None
 

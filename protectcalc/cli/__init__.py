@@ -74,6 +74,7 @@ _METAVARS: dict[str, str] = {
     "--shipping": "KIND",
     "--rules": "NAME|FILE",
     "--reading": "RULE=NAME",
+    "--set": "RULE=VALUE",
 }
 """What each option's value is, for --help (event options take a DATE)."""
 
@@ -145,6 +146,11 @@ _ORDER_OPTIONS: dict[str, Any] = {
         "Pick another reading where the seeds disagree: RULE=NAME; repeatable.",
         LISTING_PANEL,
     ),
+    "sets": _many(
+        "--set",
+        "Override one rule's number for this run: RULE=VALUE (e.g. seller_response=6); repeatable.",
+        LISTING_PANEL,
+    ),
     "as_of": _listing("--as-of", "Judge the order as of this moment (default now)."),
     "dayfirst": Annotated[
         bool,
@@ -214,7 +220,7 @@ def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
     dayfirst, monthfirst = values.pop("dayfirst"), values.pop("monthfirst")
     if dayfirst and monthfirst:
         raise InputError("dayfirst", None, "and --monthfirst cannot both be given")
-    for name in ("seller_responded", "buyer_responded", "extended", "readings"):
+    for name in ("seller_responded", "buyer_responded", "extended", "readings", "sets"):
         values[name] = tuple(values[name] or ())
     given = OrderInput(**values, dayfirst=True if dayfirst else False if monthfirst else None)
     if order_file is None:
@@ -233,7 +239,7 @@ def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
     """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both)."""
     from protectcalc.cli.shell import now, system_zone
     from protectcalc.engine.scalar import compute_timeline
-    from protectcalc.rules import load_rule_set, parse_readings
+    from protectcalc.rules import load_rule_set, parse_readings, parse_sets
 
     if order.is_empty():
         raise InputError(
@@ -244,7 +250,7 @@ def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
             "(or an order file)",
         )
     zone = system_zone() if order.tz is None else None
-    rules = load_rule_set(order.rules, parse_readings(order.readings))
+    rules = load_rule_set(order.rules, parse_readings(order.readings), parse_sets(order.sets))
     parsed, as_of = build_order(order, now(), zone or _utc_zone())
     return parsed, compute_timeline(parsed, rules, as_of)
 
@@ -329,6 +335,16 @@ def timeline(
     order: OrderInput,
     output_format: FormatOption = OutputFormat.TABLE,
     output: OutputOption = None,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            "--explain",
+            help="Explain one milestone step by step: the events, rules and readings it "
+            "comes from, and the arithmetic.",
+            metavar="MILESTONE",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Print every deadline of an order, with who must act and the source of each rule.
 
@@ -346,8 +362,18 @@ def timeline(
 
         [cyan]protectcalc timeline --dispute-opened 2026-03-15 --seller-responded 2026-03-17 \\
         --buyer-responded 2026-03-26[/cyan]
+
+    Why is protection_end on that day?
+
+        [cyan]protectcalc timeline --confirmed 2026-03-01 --explain protection_end[/cyan]
     """
-    render(compute(order), output_format, output)
+    computed = compute(order)
+    if explain is not None:
+        from protectcalc.render.explain import render_explain
+
+        emit(render_explain(computed, explain), output)
+        return
+    render(computed, output_format, output)
 
 
 WithinOption = Annotated[
@@ -529,34 +555,6 @@ def _file_message(path: Path, error: Exception) -> str:
     return text if text.startswith(str(path)) else f"{path}: {text}"
 
 
-@app.command()
-def rules(
-    rule_set: Annotated[
-        str | None, typer.Option("--rules", help="Rule set name or TOML file.", show_default=False)
-    ] = None,
-    output_format: FormatOption = OutputFormat.TABLE,
-) -> None:
-    """Show the rule set: each rule's value, meaning, sources, and the other readings.
-
-    [bold]Examples[/bold]
-
-        [cyan]protectcalc rules[/cyan]
-
-        [cyan]protectcalc rules --format json[/cyan]
-    """
-    from protectcalc.render.rulesout import render_rules_json, render_rules_table
-    from protectcalc.rules import load_rule_set
-
-    loaded = load_rule_set(rule_set)
-    match output_format:
-        case OutputFormat.JSON:
-            emit(render_rules_json(loaded), None)
-        case OutputFormat.TABLE:
-            console_out(render_rules_table(loaded))
-        case _:
-            raise InputError("format", output_format.value, "rules can be shown as table or json")
-
-
 class ReplayFormat(StrEnum):
     """How ``replay`` reports: lines for people or one JSON object for scripts."""
 
@@ -655,6 +653,11 @@ def schema(output: OutputOption = None) -> None:
 
     text = resources.files("protectcalc").joinpath("scenario.schema.json").read_text("utf-8")
     emit(text, output)
+
+
+from protectcalc.cli import rules_cmd as _rules_cmd  # noqa: E402  (registers `rules`)
+
+app.add_typer(_rules_cmd.rules_app, name="rules")
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:

@@ -36,3 +36,67 @@ def render_rules_table(rule_set: RuleSet) -> Table:
             alt_sources = "\n".join(f'{src.short} "{src.quote or src.says}"' for src in alt.sources)
             table.add_row(f"  or {name}", alt.describe(), alt.meaning, alt_sources, style="dim")
     return table
+
+
+def render_show(rule_set: RuleSet, item: str) -> str:
+    """One milestone (its cases, rules, readings and sources) or one rule, as text."""
+    from protectcalc.errors import InputError
+
+    plan = rule_set.plan_for(None)
+    lines: list[str] = []
+    specs = rule_set.data.milestones
+    if item in specs and specs[item].cycle is None:
+        spec = specs[item]
+        lines.append(f"milestone {item}: {spec.label} ({spec.actor}, {spec.kind.value})")
+        for number, case in enumerate(spec.all_cases(), start=1):
+            lines.append(f"  case {number}: when {case.when or 'always'}")
+            if case.event:
+                lines.append(f"    the given event {case.event}")
+            else:
+                step = case.add or case.add_days or (f"- {case.subtract}" if case.subtract else "")
+                lines.append(f"    from {case.from_}" + (f" + {step}" if step else ""))
+            if case.floor:
+                lines.append(f"    never earlier than {case.floor}")
+            for rule_id in case.rules or ((case.add or case.subtract or "").split(".")[0],):
+                if rule_id and not rule_id.startswith("@") and rule_id in rule_set:
+                    lines.extend(_rule_lines(rule_set, rule_id, indent="    "))
+        if spec.done:
+            lines.append(f"  done when {spec.done}")
+        if spec.effective_from or spec.effective_until:
+            lines.append(
+                f"  in force {spec.effective_from or '...'} to {spec.effective_until or '...'}"
+            )
+    elif item in plan.labels:
+        node = next(n for n in plan.nodes if not hasattr(n, "spec") or item in _outputs(n))
+        lines.append(f"milestone {item}: {plan.labels[item]} (part of the cycle {node.id})")
+        cycle = specs[node.id].cycle
+        assert cycle is not None
+        lines.append(f"  rounds: {cycle.rounds}; stops at: {', '.join(cycle.stop) or 'nothing'}")
+        for cycle_step in cycle.steps:
+            lines.append(
+                f"  step {cycle_step.id}: + {cycle_step.add}; reply {cycle_step.reply}; "
+                f"planned {cycle_step.plan}"
+            )
+            lines.extend(_rule_lines(rule_set, cycle_step.add, indent="    "))
+    elif item in rule_set:
+        lines.extend(_rule_lines(rule_set, item, indent=""))
+    else:
+        known = ", ".join([*plan.milestone_ids(), *(rule for rule, _ in rule_set.items())])
+        raise InputError("ITEM", item, f"is neither a milestone nor a rule (known: {known})")
+    return "\n".join(lines) + "\n"
+
+
+def _outputs(node: object) -> list[str]:
+    outputs = getattr(node, "outputs", None)
+    return list(outputs()) if outputs is not None else [getattr(node, "id", "")]
+
+
+def _rule_lines(rule_set: RuleSet, rule_id: str, indent: str) -> list[str]:
+    rule = rule_set[rule_id]
+    lines = [f"{indent}rule {rule_id} = {rule.describe()}: {rule.meaning}"]
+    for src in rule.sources:
+        lines.append(f'{indent}  source {src.seed or src.url}: "{src.quote or src.says}"')
+    for name, alt in rule.alternatives.items():
+        shown = ", ".join(src.short for src in alt.sources)
+        lines.append(f"{indent}  reading {name}: {alt.describe()} ({shown}): {alt.meaning}")
+    return lines

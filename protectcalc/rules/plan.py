@@ -9,6 +9,7 @@ everything it reads. Expressions and templates are compiled to closures here, on
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,7 @@ from protectcalc.rules.schema import (
     InputSpec,
     Kind,
     MilestoneSpec,
+    Reading,
     Rule,
     Unit,
 )
@@ -443,6 +445,22 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
                 f"rules.{rule_id}.calendar",
                 "counts the platform's calendar: set platform_calendar",
             )
+    for rule_id, declared in rule_set.items():
+        readings: list[tuple[str, Reading]] = [("default", declared)]
+        readings += list(declared.alternatives.items())
+        dated = [
+            (name, reading.effective_from or date.min, reading.effective_until or date.max)
+            for name, reading in readings
+            if reading.effective_from or reading.effective_until
+        ]
+        dated.sort(key=lambda item: item[1])
+        for (first, _, first_end), (second, second_start, _) in itertools.pairwise(dated):
+            if second_start < first_end:
+                problems.add(
+                    f"rules.{rule_id}",
+                    f"readings {first} and {second} are in force at the same time "
+                    f"(overlapping effective periods)",
+                )
     problems.raise_if_any()
     cycle_limits = {
         node.id: node.limit_rule
