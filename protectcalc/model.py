@@ -230,7 +230,7 @@ class Timeline:
     summary: Summary
     next: NextAction | None
     safety_margin: timedelta
-    """The rule set's safety_margin: how long before a deadline the buyer should act."""
+    """The rule set's margin: how long before a deadline the buyer should act."""
     warnings: tuple[Warning, ...] = field(default=())
     phase_text: str = ""
     """The phase in plain words (from the rule set)."""

@@ -161,6 +161,7 @@ def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
     """Every milestone the order's events allow, the phase as of ``as_of``, and what to do next."""
     first = min((utc(at) for _, at in order.events()), default=None)
     plan = rules.plan_for(first.astimezone(order.timezone).date() if first else None)
+    rules = plan.rules
     check_order(order, plan)
     _check_given_calendars(order)
     scope = _Scope(order, plan, as_of.astimezone(order.timezone))
@@ -172,13 +173,14 @@ def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
         else:
             _evaluate_milestone(node, scope, calendars, ranks)
     warnings = _warnings(plan, scope, calendars)
+    warnings.extend(_straddle(order, plan))
     phase = _phase(plan, scope)
     scope.values["total_days"] = _total_days(plan, scope)
     milestones = tuple(
         sorted(scope.milestones.values(), key=lambda item: _sort_key(item, order, ranks))
     )
     spec = plan.phase_specs.get(phase.value)
-    margin = rules.elapsed(plan.safety_margin) if plan.safety_margin else timedelta(0)
+    margin = rules.elapsed(plan.margin_rule) if plan.margin_rule else timedelta(0)
     return Timeline(
         rules=rules.label,
         timezone=zone_name(order.timezone),
@@ -196,6 +198,27 @@ def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
         projected_note=plan.projected_note,
         rules_version=rules.version,
     )
+
+
+def _straddle(order: Order, plan: Plan) -> list[Warning]:
+    """Say so when the rules changed between the order's first and last events."""
+    from protectcalc.rules.plan import period_index
+
+    moments = sorted(utc(at) for _, at in order.events())
+    if len(moments) < 2:
+        return []
+    first = moments[0].astimezone(order.timezone).date()
+    last = moments[-1].astimezone(order.timezone).date()
+    if period_index(plan.rules, first) == period_index(plan.rules, last):
+        return []
+    return [
+        Warning(
+            "rules_changed",
+            f"The rules of {plan.rules.name} changed between this order's first event "
+            f"({first.isoformat()}) and its last ({last.isoformat()}): this timeline uses the "
+            "rules in force at the first.",
+        )
+    ]
 
 
 def _sort_key(item: Milestone, order: Order, ranks: dict[str, tuple[int, int]]) -> tuple[Any, ...]:

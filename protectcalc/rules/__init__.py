@@ -131,6 +131,17 @@ class RuleSet:
                     found.append(source)
         return tuple(found)
 
+    def in_period(self, rules: dict[str, Rule], chosen: dict[str, str]) -> RuleSet:
+        """This rule set with some rules replaced by their dated versions (named in the label)."""
+        if not chosen:
+            return self
+        view = RuleSet.__new__(RuleSet)
+        view.__dict__.update(self.__dict__)
+        view._rules = dict(rules)
+        view.readings = {**self.readings, **chosen}
+        view._plans = {}
+        return view
+
     def plan_for(self, day: date | None) -> Plan:
         """The compiled plan in force for an order whose first event is on ``day``."""
         from protectcalc.rules.plan import compile_plan, period_index

@@ -214,7 +214,7 @@ class Plan:
     phases: list[tuple[str, Compiled]]
     phase_specs: dict[str, CompiledPhase]
     inputs: dict[str, InputSpec]
-    safety_margin: str | None
+    margin_rule: str | None
     platform_calendar: str | None
     summary_ids: dict[str, str | None]
     total_days_from: tuple[str, ...]
@@ -279,15 +279,27 @@ class _Problems:
         self.found.append(f"{key}: {problem}")
 
     def raise_if_any(self) -> None:
-        if self.found:
-            raise RuleSetError(f"{self.origin}: {self.found[0]}")
+        if not self.found:
+            return
+        from protectcalc.rules.loader import locate, read_text
+
+        key = self.found[0].split(": ", 1)[0]
+        where = self.origin
+        try:
+            text, _ = read_text(self.origin)
+        except (OSError, ValueError):
+            text = ""
+        if text:
+            where = f"{self.origin}:{locate(text, tuple(key.split('.')))}"
+        raise RuleSetError(f"{where}: {self.found[0]}")
 
 
 def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     """Compile ``rule_set`` for orders whose first event is on ``day``; refuse a bad graph."""
     data = rule_set.data
     problems = _Problems(rule_set.origin)
-    rules = _rules_in_force(rule_set, day)
+    rules, dated = _rules_in_force(rule_set, day)
+    rule_set = rule_set.in_period(rules, dated)
     specs = _milestones_in_force(rule_set, day)
     tables = dict(data.tables)
     facts: set[str] = set()
@@ -436,8 +448,8 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     for event in data.reads:
         if event not in EVENTS:
             problems.add("reads", f"unknown event {event} (known: {', '.join(EVENTS)})")
-    if data.safety_margin is not None and data.safety_margin not in rules:
-        problems.add("safety_margin", f"unknown rule {data.safety_margin}")
+    if data.margin_rule is not None and data.margin_rule not in rules:
+        problems.add("margin_rule", f"unknown rule {data.margin_rule}")
     for rule_id, chosen in rules.items():
         platform = chosen.calendar is not None and chosen.calendar.value == "platform"
         if chosen.unit is Unit.BUSINESS_DAYS and platform and data.platform_calendar is None:
@@ -445,16 +457,16 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
                 f"rules.{rule_id}.calendar",
                 "counts the platform's calendar: set platform_calendar",
             )
-    for rule_id, declared in rule_set.items():
+    for rule_id, declared in data.rules.items():
         readings: list[tuple[str, Reading]] = [("default", declared)]
         readings += list(declared.alternatives.items())
-        dated = [
+        periods = [
             (name, reading.effective_from or date.min, reading.effective_until or date.max)
             for name, reading in readings
             if reading.effective_from or reading.effective_until
         ]
-        dated.sort(key=lambda item: item[1])
-        for (first, _, first_end), (second, second_start, _) in itertools.pairwise(dated):
+        periods.sort(key=lambda item: item[1])
+        for (first, _, first_end), (second, second_start, _) in itertools.pairwise(periods):
             if second_start < first_end:
                 problems.add(
                     f"rules.{rule_id}",
@@ -478,7 +490,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         phases=phases,
         phase_specs=phase_specs,
         inputs=dict(data.inputs),
-        safety_margin=data.safety_margin,
+        margin_rule=data.margin_rule,
         platform_calendar=data.platform_calendar,
         summary_ids=summary_ids,
         total_days_from=summary.total_days_from,
@@ -492,20 +504,25 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     )
 
 
-def _rules_in_force(rule_set: RuleSet, day: date | None) -> dict[str, Rule]:
+def _rules_in_force(rule_set: RuleSet, day: date | None) -> tuple[dict[str, Rule], dict[str, str]]:
     """The rules as chosen; on a dated order a rule out of force yields to its alternative
-    in force (a version of the rule with its own period), unless a reading was chosen."""
+    in force (a version of the rule with its own period), unless a reading was chosen.
+    Returns the rules and the versions chosen by date (rule id -> reading name)."""
     found: dict[str, Rule] = {}
+    dated: dict[str, str] = {}
     for rule_id, rule in rule_set.items():
         if day is not None and rule_id not in rule_set.readings and not rule.in_force(day):
             for name, alternative in rule.alternatives.items():
                 if alternative.in_force(day) and (
                     alternative.effective_from or alternative.effective_until
                 ):
-                    rule = Rule(**alternative.model_dump(), alternatives={}, reading=name)
+                    default = Reading(**rule.model_dump(exclude={"alternatives", "reading"}))
+                    others = {"default": default, **rule.alternatives}
+                    rule = Rule(**alternative.model_dump(), alternatives=others, reading=name)
+                    dated[rule_id] = name
                     break
         found[rule_id] = rule
-    return found
+    return found, dated
 
 
 def _milestones_in_force(rule_set: RuleSet, day: date | None) -> dict[str, MilestoneSpec]:

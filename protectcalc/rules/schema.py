@@ -388,7 +388,9 @@ class RuleSetFile(_Strict):
     extends: str | None = Field(
         default=None, description="A shipped rule set (or file) this one adds to or changes."
     )
-    safety_margin: str | None = None
+    margin_rule: str | None = Field(
+        default=None, description="The rule that says how long before a deadline to act."
+    )
     platform_calendar: Annotated[str | None, Field(pattern=r"^[A-Z]{2}$")] = None
     reads: tuple[str, ...] = ()
     inputs: dict[str, InputSpec] = Field(default_factory=dict)
