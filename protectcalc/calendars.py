@@ -78,8 +78,12 @@ def check_calendar(choice: CalendarChoice) -> None:
         _canonical_subdivision(choice)
 
 
+@functools.cache
 def package_version() -> str:
-    """The installed ``holidays`` version, named in warnings about missing schedules."""
+    """The installed ``holidays`` version, named in warnings about missing schedules.
+
+    Cached: reading a distribution's metadata costs about 15 ms.
+    """
     from importlib.metadata import version
 
     return version("holidays")

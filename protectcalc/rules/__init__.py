@@ -122,7 +122,16 @@ class RuleSet:
         return self._rules[rule_id].low
 
     def sources(self, *rule_ids: str) -> tuple[Source, ...]:
-        """The sources of these rules, each once."""
+        """The sources of these rules, each once (cached: they never change)."""
+        cache: dict[tuple[str, ...], tuple[Source, ...]] = self.__dict__.setdefault(
+            "_sources", {}
+        )
+        cached = cache.get(rule_ids)
+        if cached is None:
+            cached = cache[rule_ids] = self._sources_of(rule_ids)
+        return cached
+
+    def _sources_of(self, rule_ids: tuple[str, ...]) -> tuple[Source, ...]:
         found: list[Source] = []
         for rule_id in rule_ids:
             for ref in self._rules[rule_id].sources:
@@ -140,6 +149,7 @@ class RuleSet:
         view._rules = dict(rules)
         view.readings = {**self.readings, **chosen}
         view._plans = {}
+        view.__dict__.pop("_sources", None)
         return view
 
     def plan_for(self, day: date | None) -> Plan:

@@ -250,7 +250,11 @@ def period_index(rule_set: RuleSet, day: date | None) -> int:
     """Which effective period ``day`` falls in (-1: undated, every item as declared)."""
     if day is None:
         return -1
-    return bisect.bisect_right(_boundaries(rule_set), day)
+    boundaries = rule_set.__dict__.get("_boundaries")
+    if boundaries is None:
+        boundaries = _boundaries(rule_set)
+        rule_set.__dict__["_boundaries"] = boundaries
+    return bisect.bisect_right(boundaries, day) if boundaries else 0
 
 
 def _boundaries(rule_set: RuleSet) -> list[date]:
