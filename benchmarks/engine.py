@@ -25,12 +25,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.compare_engines import generate  # noqa: E402
-from protectcalc.engine.scalar import compute_timeline  # noqa: E402
-from protectcalc.errors import InputError, RuleSetError  # noqa: E402
-from protectcalc.order import OrderInput, build_order  # noqa: E402
-from protectcalc.render.jsonout import render_json  # noqa: E402
-from protectcalc.rules import load_rule_set, parse_readings  # noqa: E402
+from benchmarks.compare_engines import generate
+from protectcalc.engine.scalar import compute_timeline
+from protectcalc.errors import InputError, RuleSetError
+from protectcalc.order import OrderInput, build_order
+from protectcalc.render.jsonout import render_json
+from protectcalc.rules import load_rule_set, parse_readings
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -294,3 +294,32 @@ def test_effective_day_boundary_is_exclusive() -> None:
 
     period = Effective(effective_from=date(2026, 1, 1), effective_until=date(2026, 6, 1))
     assert period.in_force(date(2026, 5, 31)) and not period.in_force(date(2026, 6, 1))
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+
+
+def _block(after: str, fence: str) -> str:
+    start = README.index(fence, README.index(after)) + len(fence)
+    return README[start : README.index("```", start)]
+
+
+def test_readme_python_example_runs() -> None:
+    code = _block("### From Python", "```python\n")
+    exec(compile(code, "README.md", "exec"), {})
+
+
+def test_readme_rule_file_is_what_init_writes_and_its_explain_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(["rules", "init", "shop"]) == 0
+    written = (tmp_path / "shop.toml").read_text("utf-8").splitlines()
+    data_lines = [line for line in written if line and not line.startswith("#")]
+    shown = _block("### Your own rule file", "```toml\n").splitlines()
+    assert [line for line in shown if line] == data_lines
+    console = _block("### Your own rule file", "```console\n").splitlines()
+    command, expected = console[0].removeprefix("$ protectcalc ").split(), console[1:]
+    capsys.readouterr()
+    assert run(command) == 0
+    assert capsys.readouterr().out.splitlines() == expected
