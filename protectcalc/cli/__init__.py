@@ -499,7 +499,7 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
             if not found:
                 errors.append((str(path), f"{path}: no order files (*.yaml, *.yml) in it"))
             files.extend(found)
-        elif path.is_file():
+        elif path.exists():  # a device or FIFO too: the reader refuses it by name
             files.append(path)
         else:
             errors.append((str(path), f"{path}: no such file or folder"))

@@ -632,7 +632,7 @@ def find_scenarios(targets: Sequence[str]) -> tuple[list[tuple[Path, str]], list
                 )
             for item in files:
                 add(item)
-        elif path.is_file():
+        elif path.exists():  # a device or FIFO too: the reader refuses it by name
             add(path)
         elif any(char in target for char in "*?["):
             matches = sorted(glob.glob(target, recursive=True))  # noqa: PTH207 (any user pattern)
