@@ -669,6 +669,7 @@ def run(args: list[str] | None = None) -> int:
     from protectcalc.files import forget_reads
 
     forget_reads()
+    _escape_unencodable()
     try:
         from typer._click.exceptions import ClickException
 
@@ -717,13 +718,8 @@ def _quiet_broken_pipe() -> int:
 
 
 def main() -> None:
-    """Console-script entry point (through :mod:`protectcalc.__main__`, which guards imports).
-
-    A terminal that cannot show a character (``PYTHONIOENCODING=ascii``, a Cyrillic order
-    name) gets it as a ``\\u`` escape instead of a UnicodeEncodeError.
-    """
+    """Console-script entry point (through :mod:`protectcalc.__main__`, which guards imports)."""
     try:
-        _escape_unencodable()
         code = run()
         try:
             sys.stdout.flush()
@@ -739,6 +735,9 @@ def main() -> None:
 
 
 def _escape_unencodable() -> None:
+    """A character the output cannot encode (``PYTHONIOENCODING=ascii`` and a Cyrillic
+    order name, a file name that is not UTF-8) is written as a ``\\u`` escape instead of
+    raising UnicodeEncodeError."""
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", None) == "strict":
