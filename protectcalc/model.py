@@ -176,10 +176,12 @@ class Milestone:
     """Exported to calendars: the buyer acts on it, or the rule set asks for it."""
     trace: tuple[str, ...] = ()
     """How it was computed, step by step, for ``timeline --explain``."""
+    begins: datetime | None = None
+    """For a business-day date: the moment its day begins (when it counts as due)."""
 
     def as_instant(self) -> datetime | None:
-        """The instant it falls at (None for a business-day date)."""
-        return self.at
+        """The instant it falls at; a business-day date counts as due when its day begins."""
+        return self.at if self.at is not None else self.begins
 
     def attribute(self, name: str) -> object:
         """What a rule-set expression may read of it: at, day, start, projected."""

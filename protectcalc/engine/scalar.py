@@ -364,6 +364,7 @@ def _evaluate_case(
         done=done,
         on_calendar=node.on_calendar,
         trace=tuple(trace),
+        begins=start_of_day(day, order.timezone) if at is None else None,
     )
 
 

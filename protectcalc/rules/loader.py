@@ -7,7 +7,6 @@ Every problem is one line ``file:line: key: problem`` (a :class:`RuleSetError`),
 from __future__ import annotations
 
 import re
-import stat
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -18,7 +17,7 @@ from pydantic import ValidationError
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.rules.schema import RuleSetFile
 
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 1024 * 1024
 """A rule set is a few kilobytes; a larger file is refused before it is read."""
 
 _MERGED_TABLES = ("inputs", "rules", "milestones", "tables", "phase")
@@ -59,28 +58,18 @@ def read_text(source: str) -> tuple[str, str]:
             known = ", ".join(shipped_names())
             raise InputError("rules", source, f"is not a shipped rule set (known: {known})")
         return resource.read_text(encoding="utf-8"), source
-    path = Path(source)
+    from protectcalc.files import FileRefused, read_limited
+
     try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise InputError("rules", source, "no such rule set file") from None
-    except OSError as error:
-        raise RuleSetError(f"{source}: cannot be read ({error.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise RuleSetError(f"{source}: is not a regular file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise RuleSetError(f"{source}: larger than {MAX_FILE_BYTES} bytes")
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise RuleSetError(f"{source}: cannot be read ({error.strerror})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise RuleSetError(f"{source}: larger than {MAX_FILE_BYTES} bytes")
+        raw = read_limited(Path(source), MAX_FILE_BYTES)
+    except FileRefused as refused:
+        if refused.problem == "no such file":
+            raise InputError("rules", source, "no such rule set file") from None
+        raise RuleSetError(f"rule set {source}: {refused.problem}") from None
     try:
         return raw.decode("utf-8"), source
     except UnicodeDecodeError:
-        raise RuleSetError(f"{source}: is not UTF-8 text") from None
+        raise RuleSetError(f"rule set {source}: is not UTF-8 text") from None
 
 
 def read_raw(source: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str, str]:

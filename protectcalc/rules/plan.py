@@ -454,6 +454,8 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
             problems.add("reads", f"unknown event {event} (known: {', '.join(EVENTS)})")
     if data.margin_rule is not None and data.margin_rule not in rules:
         problems.add("margin_rule", f"unknown rule {data.margin_rule}")
+    elif data.margin_rule is not None:
+        check_units(rules[data.margin_rule], data.margin_rule, ELAPSED, "margin_rule", problems)
     for rule_id, chosen in rules.items():
         platform = chosen.calendar is not None and chosen.calendar.value == "platform"
         if chosen.unit is Unit.BUSINESS_DAYS and platform and data.platform_calendar is None:
@@ -566,6 +568,27 @@ class _Known:
             problems.add(key, f"unknown name {name!r}")
 
 
+ELAPSED = (Unit.DAYS, Unit.HOURS)
+"""Units that are elapsed time: they can be subtracted, and they step a cycle."""
+ADDABLE = (Unit.DAYS, Unit.HOURS, Unit.BUSINESS_DAYS)
+"""Units that can be added to a moment (business days give a local date)."""
+
+
+def check_units(
+    rule: Rule, rule_id: str, units: tuple[Unit, ...], key: str, problems: _Problems
+) -> None:
+    """Every reading of a rule used as a duration must be in a unit that can be counted."""
+    readings: list[tuple[str, Reading]] = [(rule.reading, rule), *rule.alternatives.items()]
+    for name, reading in readings:
+        if reading.unit not in units:
+            where = "" if name == "default" else f" (reading {name})"
+            allowed = " or ".join(unit.value for unit in units)
+            problems.add(
+                key,
+                f"rule {rule_id}{where} is in {reading.unit.value}: it must be in {allowed} here",
+            )
+
+
 def _compile_case(
     key: str,
     case: Case,
@@ -590,8 +613,9 @@ def _compile_case(
             problems.add(f"{key}.{part}", f"unknown rule {rule_id}")
         elif which not in ("", "high", "low"):
             problems.add(f"{key}.{part}", f"{text}: write RULE, RULE.low or RULE.high")
-        elif not rules[rule_id].has_number:
-            problems.add(f"{key}.{part}", f"rule {rule_id} has no number to add")
+        else:
+            units = ADDABLE if part == "add" else ELAPSED
+            check_units(rules[rule_id], rule_id, units, f"{key}.{part}", problems)
         return rule_id, which == "high"
 
     if case.event is not None and case.event not in EVENTS:
@@ -699,10 +723,17 @@ def _compile_cycle(
             problems.add(f"{key}", f"unknown event {event}")
     if spec.limit is not None and spec.limit not in rules:
         problems.add(f"{key}.limit", f"unknown rule {spec.limit}")
+    if spec.rounds in rules:
+        check_units(rules[spec.rounds], spec.rounds, (Unit.COUNT,), f"{key}.rounds", problems)
+    if spec.limit is not None and spec.limit in rules:
+        limit_units = (Unit.DAYS, Unit.NONE)
+        check_units(rules[spec.limit], spec.limit, limit_units, f"{key}.limit", problems)
     steps = []
     for step in spec.steps:
         if step.add not in rules:
             problems.add(f"{key}.steps.add", f"unknown rule {step.add}")
+        else:
+            check_units(rules[step.add], step.add, ELAPSED, f"{key}.steps.add", problems)
         if step.reply not in REPEATED_EVENTS:
             problems.add(
                 f"{key}.steps.reply", f"{step.reply} is not a repeatable event ({REPEATED_EVENTS})"
