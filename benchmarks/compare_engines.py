@@ -54,6 +54,8 @@ for line in sys.stdin:
         data = json.loads(render_json(compute(order)))
         for key in ignore:
             data.pop(key, None)
+            for item in data.get("milestones", []):
+                item.pop(key, None)
         out = {"json": json.dumps(data, ensure_ascii=False, indent=2)}
     except (InputError, RuleSetError) as error:
         out = {"error": str(error)}

@@ -174,18 +174,20 @@ def check_order(order: Order, plan: Plan) -> None:
         moment = getattr(order, name, None)
         if not isinstance(moment, datetime):
             continue
-        for later in spec.before:
+        for later, problem in spec.before.items():
             later_at = getattr(order, later, None)
             if isinstance(later_at, datetime) and utc(later_at) <= utc(moment):
                 raise InputError(
                     name,
                     _show(moment),
-                    f"is not before {option_label(later)} {_show(later_at)}: {spec.problem}",
+                    f"is not before {option_label(later)} {_show(later_at)}: {problem}",
                 )
     for first in ("placed", "paid"):
         for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
             _require_before(order, first, later)
     _require_before(order, "shipped", "delivered")
+    # Receipt can only be confirmed (even by accident) for a parcel that was sent.
+    _require_before(order, "shipped", "confirmed")
     _require_before(order, "shipped", "dispute_opened")
     if order.dispute_opened is None:
         for name in ("seller_responded", "buyer_responded", "escalated", "dispute_closed"):

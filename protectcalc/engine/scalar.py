@@ -78,16 +78,19 @@ class RuleValue:
 
 @dataclass(frozen=True)
 class Missed:
-    """A real deadline that passed with no reply recorded: round ``k`` was due ``at``."""
+    """A real deadline that passed with no reply in time: round ``k`` was due ``at``;
+    ``reply`` is the late reply, if one was recorded. ``seq`` orders facts as they arose."""
 
     k: int
     at: datetime
+    reply: datetime | None = None
+    seq: int = 0
 
     def as_instant(self) -> datetime:
         return self.at
 
     def attribute(self, name: str) -> Any:
-        return {"k": self.k, "at": self.at}.get(name)
+        return {"k": self.k, "at": self.at, "reply": self.reply}.get(name)
 
 
 @dataclass(frozen=True)
@@ -456,13 +459,18 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             if k <= len(replies):
                 reply, reply_projected = replies[k - 1], False
                 label = step.reply_label.render(scope.with_locals(at=reply, k=k)) or ""
+                late = step.late
+                if late and not cursor_projected and utc(reply) > utc(due):
+                    fact = Missed(k, due, reply, seq=len(scope.facts))
+                    scope.facts.setdefault(late, fact)
             else:
                 if stop_at is not None:
                     stopped = True
                     break
                 if not cursor_projected and utc(scope.now) > utc(due):
                     if step.missed is not None:
-                        scope.facts[step.missed] = Missed(k, due)
+                        fact = Missed(k, due, seq=len(scope.facts))
+                        scope.facts.setdefault(step.missed, fact)
                     stopped = True
                     break
                 planned = instant_of(step.plan(scope.with_locals(**local)))
@@ -532,20 +540,44 @@ def _cycle_end(
 
 
 def _warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]:
-    found: list[Warning] = []
+    """The rule set's warnings in its order, with the engine's own groups where it puts them.
+
+    Warnings that report cycle facts (a silent seller, a late edit) keep the order in which
+    the facts arose, among themselves.
+    """
+    builtin = {
+        "calendars": lambda: _calendar_warnings(scope, calendars),
+        "disagreements": lambda: _disagreements(plan, scope),
+        "as_of": lambda: _as_of_warning(scope),
+        "late_events": lambda: _late_events(plan, scope),
+    }
+    keyed: list[tuple[tuple[int, int], Warning]] = []
+    codes: set[str] = set()
+    placed: set[str] = set()
+    fact_group: int | None = None
     scope.with_locals()
-    for item in plan.warnings:
-        if any(existing.code == item.code for existing in found):
+    for index, item in enumerate(plan.warnings):
+        if item.builtin is not None:
+            placed.add(item.builtin)
+            keyed.extend(((index, n), w) for n, w in enumerate(builtin[item.builtin]()))
             continue
-        if truthy(item.when(scope)):
-            message = item.message.render(scope)
-            if message:
-                found.append(Warning(item.code, message))
-    found.extend(_calendar_warnings(scope, calendars))
-    found.extend(_disagreements(plan, scope))
-    found.extend(_as_of_warning(scope))
-    found.extend(_late_events(plan, scope))
-    return found
+        assert item.when is not None and item.message is not None
+        if item.fact is not None and fact_group is None:
+            fact_group = index
+        if item.code in codes or not truthy(item.when(scope)):
+            continue
+        message = item.message.render(scope)
+        if not message:
+            continue
+        codes.add(item.code)
+        fact = scope.facts.get(item.fact) if item.fact else None
+        key = (fact_group, fact.seq) if fact is not None and fact_group is not None else (index, 0)
+        keyed.append((key, Warning(item.code, message)))
+    end = len(plan.warnings)
+    for offset, name in enumerate(name for name in builtin if name not in placed):
+        keyed.extend(((end + offset, n), w) for n, w in enumerate(builtin[name]()))
+    keyed.sort(key=lambda pair: pair[0])
+    return [warning for _, warning in keyed]
 
 
 def _calendar_warnings(scope: _Scope, calendars: _Calendars) -> list[Warning]:
@@ -692,6 +724,11 @@ def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> 
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
         due = item.at if item.at is not None else start_of_day(item.day, scope.order.timezone)
+        if utc(due) <= utc(scope.now):
+            # A deadline already past is not the next action: say what its passing means.
+            if step.passed is None:
+                return None
+            return NextAction(action=step.passed.render(scope) or "", milestone=milestone_id)
         return NextAction(
             action=action,
             milestone=milestone_id,

@@ -121,6 +121,7 @@ class CompiledStep:
     plan: Compiled
     plan_label: Template
     missed: str | None
+    late: str | None
     done: Compiled | None
 
 
@@ -165,11 +166,14 @@ class CycleNode:
 
 @dataclass(frozen=True)
 class CompiledWarning:
-    """A data warning: condition and message."""
+    """A data warning (condition and message), or the place of a builtin group."""
 
     code: str
-    when: Compiled
-    message: Template
+    when: Compiled | None
+    message: Template | None
+    fact: str | None = None
+    """The cycle fact it reports: such warnings keep the order the facts arose in."""
+    builtin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,7 @@ class CompiledNext:
     milestone: Template | None
     action: Template
     if_nothing: Template | None
+    passed: Template | None
     buyer: bool
 
 
@@ -318,8 +323,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
             for k in range(1, rounds + 1):
                 for step in cycle.steps:
                     outputs[f"{step.id}_{k}"] = node_id
-                    if step.missed:
-                        facts.add(step.missed)
+                    facts.update(name for name in (step.missed, step.late) if name)
             outputs[cycle.end.id] = node_id
         else:
             outputs[node_id] = node_id
@@ -370,14 +374,21 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         known.check(key, set(compiled.names), set(extra), problems)
         return compiled
 
-    warnings = [
-        CompiledWarning(
-            item.code,
-            expression(f"warnings.{item.code}.when", item.when),
-            text_template(f"warnings.{item.code}.message", item.message),
+    warnings: list[CompiledWarning] = []
+    for item in data.warnings:
+        if item.builtin is not None:
+            warnings.append(CompiledWarning("", None, None, builtin=item.builtin))
+            continue
+        assert item.code and item.when and item.message
+        referenced = parse(item.when).names() & facts
+        warnings.append(
+            CompiledWarning(
+                item.code,
+                expression(f"warnings.{item.code}.when", item.when),
+                text_template(f"warnings.{item.code}.message", item.message),
+                fact=next(iter(referenced)) if len(referenced) == 1 else None,
+            )
         )
-        for item in data.warnings
-    ]
     late = [
         CompiledLate(
             item.event,
@@ -411,6 +422,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
                     text_template(f"{key}.next.if_nothing", step.if_nothing)
                     if step.if_nothing
                     else None,
+                    text_template(f"{key}.next.passed", step.passed) if step.passed else None,
                     step.buyer,
                 )
                 for step in phase.next
@@ -750,6 +762,7 @@ def _compile_cycle(
                 plan=expr(step.plan, "steps.plan"),
                 plan_label=text(step.plan_label, "steps.plan_label"),
                 missed=step.missed,
+                late=step.late,
                 done=expr(step.done, "steps.done") if step.done else None,
             )
         )

@@ -270,6 +270,9 @@ class CycleStep(_Strict):
     missed: str | None = Field(
         default=None, description="A fact set when a real deadline passed without a reply."
     )
+    late: str | None = Field(
+        default=None, description="A fact set when a real reply came after a real deadline."
+    )
     done: Expression | None = None
 
 
@@ -300,12 +303,30 @@ class CycleSpec(_Strict):
     end: CycleEnd
 
 
-class Warning(_Strict):
-    """A warning: shown when its condition holds, once per code."""
+BUILTIN_WARNINGS = ("calendars", "disagreements", "as_of", "late_events")
+"""Warnings the engine makes itself; ``builtin`` places them in the list (else: at the end)."""
 
-    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    when: Expression
-    message: Text
+
+class Warning(_Strict):
+    """A warning: shown when its condition holds, once per code; or a ``builtin`` group."""
+
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+    when: Expression | None = None
+    message: Text | None = None
+    builtin: str | None = Field(
+        default=None, description=f"Place the engine's own warnings: {', '.join(BUILTIN_WARNINGS)}."
+    )
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> Self:
+        if self.builtin is not None:
+            if self.builtin not in BUILTIN_WARNINGS:
+                raise ValueError(f"builtin must be one of {', '.join(BUILTIN_WARNINGS)}")
+            if self.code or self.when or self.message:
+                raise ValueError("a builtin entry takes no code, when or message")
+        elif not (self.code and self.when and self.message):
+            raise ValueError("a warning needs code, when and message (or builtin)")
+        return self
 
 
 class LateEvent(_Strict):
@@ -330,6 +351,10 @@ class NextStep(_Strict):
     milestone: Text | None = None
     action: Text
     if_nothing: Text | None = None
+    passed: Text | None = Field(
+        default=None,
+        description="When the milestone has already passed: what that means (else no action).",
+    )
     buyer: bool = True
 
 
@@ -372,10 +397,10 @@ class InputSpec(_Strict):
     """What the rule set says about one input: a cap on a listing value, an order check."""
 
     cap: str | None = Field(default=None, description="A rule capping the sum of the values.")
-    before: tuple[str, ...] = Field(
-        default=(), description="Events this one must come before (else the order is refused)."
+    before: dict[str, str] = Field(
+        default_factory=dict,
+        description="Events this one must come before, each with the problem said otherwise.",
     )
-    problem: str | None = None
 
 
 class RuleSetFile(_Strict):
