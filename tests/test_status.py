@@ -216,7 +216,7 @@ def test_table_shows_phase_next_time_left_and_what_happens() -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Phase: confirmed - receipt confirmed" in out
-    assert "Deadline: 2026-03-16 Mon 00:00 MSK" in out
+    assert "Deadline: 2026-03-15 Sun, until 24:00 MSK" in out
     assert "Time left: 1d 12h" in out
     assert "If you do nothing: the order completes and the money goes to the seller." in out
 
@@ -226,7 +226,7 @@ def test_table_shows_traps_in_their_own_panel() -> None:
     assert result.exit_code == 0, result.output
     assert "Traps" in result.stdout
     assert 'Never press "Cancel arbitration"' in result.stdout
-    assert "2026-02-28 Sat 00:00 CST (a business day" in result.stdout
+    assert "2026-02-27 Fri, until 24:00 CST (a business day" in result.stdout
 
 
 # --- --within and exit codes ------------------------------------------------------------------

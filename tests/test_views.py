@@ -31,3 +31,100 @@ def test_pytest_dash_q_still_prints_its_summary_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+# --- 1. the last day, said plainly ------------------------------------------------------------
+
+
+def run_cli(args: list[str], **env: str) -> tuple[int, str, str]:
+    """The installed command line, as a user runs it (a fresh process, stdout not a terminal)."""
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "protectcalc", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1", **env},
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+MOSCOW = ["--confirmed", "2026-03-01", "--tz", "Europe/Moscow"]
+
+
+def test_every_milestone_in_json_has_its_last_day() -> None:
+    import json
+
+    code, out, _ = run_cli(["timeline", *MOSCOW, "--as-of", "2026-03-02T09:00", "--format", "json"])
+    assert code == 0
+    days = {item["id"]: (item["at"], item["last_day"]) for item in json.loads(out)["milestones"]}
+    assert days["protection_end"] == ("2026-03-16T00:00+03:00", "2026-03-15")
+    assert days["safe_dispute_open"] == ("2026-03-15T00:00+03:00", "2026-03-14")
+    assert days["feedback_due"] == ("2026-03-31T00:00+03:00", "2026-03-30")
+    assert all(last for _at, last in days.values())
+
+
+def test_last_day_of_a_deadline_during_the_day_is_that_day() -> None:
+    from tests.conftest import timeline_for
+
+    timeline = timeline_for(confirmed="2026-03-01T14:30", tz="Europe/Moscow", as_of="2026-03-02")
+    end = timeline.milestone("protection_end")
+    assert end is not None and end.last_day.isoformat() == "2026-03-16"
+
+
+def test_last_day_of_a_business_day_date_is_the_day_before() -> None:
+    from tests.conftest import timeline_for
+
+    timeline = timeline_for(
+        dispute_opened="2026-02-01",
+        escalated="2026-02-10",
+        tz="Asia/Shanghai",
+        as_of="2026-02-11",
+    )
+    item = timeline.milestone("escalated_response_due")
+    assert item is not None and item.at is None
+    assert (item.day.isoformat(), item.last_day.isoformat()) == ("2026-02-26", "2026-02-25")
+
+
+def test_csv_has_a_last_day_column_at_the_end() -> None:
+    code, out, _ = run_cli(["timeline", *MOSCOW, "--as-of", "2026-03-02T09:00", "--format", "csv"])
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "id,date,at,projected,actor,rule,explain,sources,last_day"
+    end = next(line for line in lines if line.startswith("protection_end,"))
+    assert end.startswith("protection_end,2026-03-16,2026-03-16T00:00+03:00,")
+    assert end.endswith(",2026-03-15")
+
+
+def test_status_says_the_last_day_and_the_safe_last_day() -> None:
+    code, out, _ = run_cli(["status", *MOSCOW, "--as-of", "2026-03-14T12:00"])
+    assert code == 0
+    assert "Deadline: 2026-03-15 Sun, until 24:00 MSK" in out
+    assert "Safe to act by: 2026-03-14 Sat, until 24:00 MSK" in out
+    assert "2026-03-16" not in out
+
+
+def test_due_says_the_last_day(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "name: Lamp\ntimezone: Europe/Moscow\norder:\n  confirmed: 2026-03-01\n"
+    )
+    code, out, _ = run_cli(["due", str(tmp_path), "--as-of", "2026-03-14T12:00"], COLUMNS="140")
+    assert code == 0
+    assert "2026-03-15 Sun, until 24:00 MSK" in out
+    assert "2026-03-16" not in out
+    code, out, _ = run_cli(["due", str(tmp_path), "--as-of", "2026-03-14T12:00", "-f", "csv"])
+    assert out.splitlines()[0].endswith(",note,last_day")
+    assert any(
+        line.endswith(",2026-03-15") and ",protection_end," in line for line in out.splitlines()
+    )
+
+
+def test_time_left_never_says_overdue_and_left_together() -> None:
+    from datetime import timedelta
+
+    from protectcalc.render.when import left_text
+
+    assert left_text(timedelta(days=1, hours=12)) == "1d 12h left"
+    assert left_text(-timedelta(days=242, hours=10)) == "overdue by 242d 10h"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 from protectcalc.clock import format_span, time_between
@@ -18,6 +19,7 @@ from protectcalc.engine.status import Deadline, DueRow, Status
 from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
 from protectcalc.render.labels import label
+from protectcalc.render.when import by_text, when_text
 
 DUE_COLUMNS = (
     "name",
@@ -30,7 +32,9 @@ DUE_COLUMNS = (
     "time_left",
     "label",
     "note",
+    "last_day",
 )
+"""``last_day`` came later, so it is last: scripts that cut the first columns keep working."""
 
 
 def deadline_dict(deadline: Deadline) -> dict[str, Any]:
@@ -40,6 +44,7 @@ def deadline_dict(deadline: Deadline) -> dict[str, Any]:
         "id": item.id,
         "label": label(item.id),
         "date": item.day.isoformat(),
+        "last_day": item.last_day.isoformat(),
         "at": iso(item.at),
         "due": iso(deadline.due),
         "business_day": deadline.business_day,
@@ -73,10 +78,7 @@ def render_status_json(status: Status) -> str:
 
 
 def _when(due: Deadline) -> str:
-    item = due.milestone
-    if item.at is not None:
-        return item.at.strftime("%Y-%m-%d %a %H:%M %Z")
-    return due.due.strftime("%Y-%m-%d %a %H:%M %Z") + "\n(business day: due as it begins)"
+    return when_text(due.milestone)
 
 
 def _range(timeline: Timeline, first: str, last: str) -> tuple[str, str | None] | None:
@@ -109,15 +111,18 @@ def render_status_table(status: Status) -> Any:
     if action is not None:
         lines = Text(action.action, style="bold")
         if action.deadline is not None:
-            left = format_span(time_between(timeline.as_of, action.deadline))
+            remaining = time_between(timeline.as_of, action.deadline)
             item = timeline.milestone(action.milestone or "")
-            shown = action.deadline.strftime("%Y-%m-%d %a %H:%M %Z")
+            shown = by_text(action.deadline)
             if item is not None and item.at is None:
                 shown += " (a business day: counted as due when it begins)"
             lines.append(f"\nDeadline: {shown}")
-            lines.append(f"\nTime left: {left}", style="bold")
+            if remaining < timedelta(0):
+                lines.append(f"\nOverdue by {format_span(-remaining)}", style="bold")
+            else:
+                lines.append(f"\nTime left: {format_span(remaining)}", style="bold")
         if action.act_by is not None:
-            lines.append(f"\nSafe to act by: {action.act_by.strftime('%Y-%m-%d %a %H:%M %Z')}")
+            lines.append(f"\nSafe to act by: {by_text(action.act_by)}")
         if action.if_nothing:
             lines.append(f"\nIf you do nothing: {action.if_nothing}.")
         parts.append(Panel(lines, title="Next", title_align="left", border_style="cyan"))

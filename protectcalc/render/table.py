@@ -10,17 +10,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from protectcalc.clock import format_span, time_between, utc
-from protectcalc.model import Actor, Milestone, Timeline
+from protectcalc.clock import time_between, utc
+from protectcalc.model import Actor, Timeline
 from protectcalc.render.labels import label
+from protectcalc.render.when import by_text, left_text, when_text
 
 _ACTOR_STYLE = {Actor.BUYER: "bold cyan", Actor.SELLER: "magenta", Actor.PLATFORM: "yellow"}
-
-
-def _when(item: Milestone) -> str:
-    if item.at is None:
-        return item.day.strftime("%Y-%m-%d %a") + "\n(business day)"
-    return item.at.strftime("%Y-%m-%d %a\n%H:%M %Z")
 
 
 def milestone_table(timeline: Timeline) -> Table:
@@ -42,7 +37,7 @@ def milestone_table(timeline: Timeline) -> Table:
         if item.note:
             name.append(f"\n{item.note}", style="yellow")
         past = item.at is not None and utc(item.at) < utc(timeline.as_of)
-        when = Text(_when(item), style="dim" if past else "")
+        when = Text(when_text(item, "\n"), style="dim" if past else "")
         seeds = list(dict.fromkeys(src.seed[:3] for src in item.sources))
         table.add_row(
             when,
@@ -67,12 +62,10 @@ def render_table(timeline: Timeline) -> RenderableType:
     if action is not None:
         lines = Text(action.action, style="bold")
         if action.deadline is not None:
-            left = format_span(time_between(timeline.as_of, action.deadline))
-            lines.append(
-                f"\nDeadline: {action.deadline.strftime('%Y-%m-%d %H:%M %Z')} ({left} left)"
-            )
+            left = left_text(time_between(timeline.as_of, action.deadline))
+            lines.append(f"\nDeadline: {by_text(action.deadline)} ({left})")
         if action.act_by is not None:
-            lines.append(f"\nSafe to act by: {action.act_by.strftime('%Y-%m-%d %H:%M %Z')}")
+            lines.append(f"\nSafe to act by: {by_text(action.act_by)}")
         if action.if_nothing:
             lines.append(f"\nIf you do nothing: {action.if_nothing}.")
         parts.append(Panel(lines, title="Next", title_align="left", border_style="cyan"))
