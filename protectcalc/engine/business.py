@@ -10,7 +10,8 @@ Which event starts which rule:
 - ``refund_earliest`` / ``refund_latest`` after a cancellation (refund_after_cancel, buyer's
   calendar) count from ``cancel_response_due``: the seller's answer is not an event we know,
   and by then the order is cancelled at the latest (003). An unpaid order that lapses at
-  ``payment_due`` refunds nothing, and a request followed by shipping was refused.
+  ``payment_due`` refunds nothing, nor does a cancellation of an order placed and never paid,
+  and a request followed by shipping was refused.
 - The same milestones after a dispute (refund_after_dispute, buyer's calendar) count from
   ``dispute_closed`` when the outcome is ``buyer_won`` or ``partial``; they win over a
   cancellation refund.
@@ -218,6 +219,11 @@ def _escalated_response(counter: _Counter, known: Mapping[str, Milestone]) -> No
     counter.add("escalated_response_due", "escalated_response", start, Actor.BUYER)
 
 
+def _unpaid(order: Order) -> bool:
+    """Placed and never paid: a cancellation then has no money to return."""
+    return order.placed is not None and order.paid is None
+
+
 def _refund(counter: _Counter, known: Mapping[str, Milestone]) -> None:
     """When the money comes back, and where it goes, after a won dispute or a cancellation."""
     order = counter.order
@@ -228,7 +234,7 @@ def _refund(counter: _Counter, known: Mapping[str, Milestone]) -> None:
             order.dispute_closed,
             f"dispute closed {wall(order.dispute_closed)} ({order.dispute_outcome.value})",
         )
-    elif order.cancel_requested is not None and order.shipped is None:
+    elif order.cancel_requested is not None and order.shipped is None and not _unpaid(order):
         cancelled = known.get("cancel_response_due")
         if cancelled is None or cancelled.at is None:
             return

@@ -1,0 +1,34 @@
+"""Impossible orders are refused or flagged, never answered with confidence (issue 7, section 2)."""
+
+from __future__ import annotations
+
+from tests.conftest import timeline_for
+
+
+def ids(**fields: object) -> list[str]:
+    return [item.id for item in timeline_for(**fields).milestones]
+
+
+def test_an_order_never_paid_gets_no_refund_milestones() -> None:
+    found = ids(
+        placed="2026-03-01",
+        cancel_requested="2026-03-02",
+        buyer_country="RU",
+        as_of="2026-03-03",
+    )
+    assert "refund_earliest" not in found and "refund_latest" not in found
+    assert "payment_due" in found
+
+
+def test_a_paid_cancelled_order_still_gets_its_refund_window() -> None:
+    timeline = timeline_for(
+        placed="2026-03-01",
+        paid="2026-03-01",
+        cancel_requested="2026-03-02",
+        buyer_country="RU",
+        as_of="2026-03-03",
+    )
+    earliest = timeline.milestone("refund_earliest")
+    assert (
+        earliest is not None and earliest.day.isoformat() == "2026-03-11"
+    )  # Mar 9 is a holiday in RU
