@@ -159,17 +159,23 @@ def check_order(order: Order, rules: RuleSet) -> None:
     _require_before(order, "placed", "paid")
     _require_before(order, "paid", "cancel_requested")
     _require_before(order, "placed", "cancel_requested")
-    if (
-        order.cancel_requested is not None
-        and order.shipped is not None
-        and utc(order.shipped) <= utc(order.cancel_requested)
+    for later, what in (
+        ("shipped", "shipped"),
+        ("delivered", "delivered"),
+        ("confirmed", "received (receipt confirmed)"),
     ):
-        raise InputError(
-            "cancel_requested",
-            _show(order.cancel_requested),
-            f"is not before {option_label('shipped')} {_show(order.shipped)}: "
-            "an order cannot be cancelled after it was shipped (003)",
-        )
+        later_at = getattr(order, later)
+        if (
+            order.cancel_requested is not None
+            and later_at is not None
+            and utc(later_at) <= utc(order.cancel_requested)
+        ):
+            raise InputError(
+                "cancel_requested",
+                _show(order.cancel_requested),
+                f"is not before {option_label(later)} {_show(later_at)}: "
+                f"an order cannot be cancelled after it was {what} (003)",
+            )
     for first in ("placed", "paid"):
         for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
             _require_before(order, first, later)

@@ -32,3 +32,36 @@ def test_a_paid_cancelled_order_still_gets_its_refund_window() -> None:
     assert (
         earliest is not None and earliest.day.isoformat() == "2026-03-11"
     )  # Mar 9 is a holiday in RU
+
+
+def refused(args: list[str]) -> str:
+    import contextlib
+    import io
+
+    from protectcalc.cli import run
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = run(["timeline", "--tz", "UTC", "--as-of", "2026-04-01", *args, "-f", "json"])
+    assert code == 2, err.getvalue()
+    return err.getvalue()
+
+
+def test_a_cancellation_after_delivery_is_refused_like_one_after_shipping() -> None:
+    message = refused(
+        ["--paid", "2026-03-01", "--delivered", "2026-03-10", "--cancel-requested", "2026-03-12"]
+    )
+    assert message == (
+        "protectcalc: --cancel-requested 2026-03-12: is not before --delivered 2026-03-10: "
+        "an order cannot be cancelled after it was delivered (003)\n"
+    )
+
+
+def test_a_cancellation_after_confirmation_is_refused() -> None:
+    message = refused(
+        ["--paid", "2026-03-01", "--confirmed", "2026-03-10", "--cancel-requested", "2026-03-12"]
+    )
+    assert message == (
+        "protectcalc: --cancel-requested 2026-03-12: is not before --confirmed 2026-03-10: "
+        "an order cannot be cancelled after it was received (receipt confirmed) (003)\n"
+    )
