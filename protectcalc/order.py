@@ -180,6 +180,8 @@ def check_order(order: Order, rules: RuleSet) -> None:
         for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
             _require_before(order, first, later)
     _require_before(order, "shipped", "delivered")
+    # Receipt can only be confirmed (even by accident) for a parcel that was sent.
+    _require_before(order, "shipped", "confirmed")
     _require_before(order, "shipped", "dispute_opened")
     if order.dispute_opened is None:
         for name in ("seller_responded", "buyer_responded", "escalated", "dispute_closed"):

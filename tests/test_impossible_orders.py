@@ -65,3 +65,8 @@ def test_a_cancellation_after_confirmation_is_refused() -> None:
         "protectcalc: --cancel-requested 2026-03-12: is not before --confirmed 2026-03-10: "
         "an order cannot be cancelled after it was received (receipt confirmed) (003)\n"
     )
+
+
+def test_shipped_after_confirmed_is_refused_naming_both_events() -> None:
+    message = refused(["--shipped", "2026-03-05", "--confirmed", "2026-03-01"])
+    assert message == "protectcalc: --confirmed 2026-03-01: is before --shipped 2026-03-05\n"
