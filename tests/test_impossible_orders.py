@@ -70,3 +70,18 @@ def test_a_cancellation_after_confirmation_is_refused() -> None:
 def test_shipped_after_confirmed_is_refused_naming_both_events() -> None:
     message = refused(["--shipped", "2026-03-05", "--confirmed", "2026-03-01"])
     assert message == "protectcalc: --confirmed 2026-03-01: is before --shipped 2026-03-05\n"
+
+
+def test_delivered_after_confirmed_is_a_warning_not_an_error() -> None:
+    """An accidental confirmation before the parcel arrives is the 000 story: allowed, flagged."""
+    timeline = timeline_for(
+        shipped="2026-02-10", confirmed="2026-03-01", delivered="2026-03-05", as_of="2026-03-06"
+    )
+    warnings = {item.code: item.message for item in timeline.warnings}
+    assert warnings["confirmed_before_delivery"].startswith(
+        "delivered 2026-03-05 00:00 comes after confirmed 2026-03-01 00:00: receipt was confirmed"
+    )
+    end = timeline.milestone("protection_end")
+    assert (
+        end is not None and end.at is not None and end.at.isoformat() == "2026-03-16T00:00:00+00:00"
+    )

@@ -534,6 +534,21 @@ def _late_event_warnings(build: _Builder) -> None:
                     "the order completed by itself when the delivery period ended",
                 )
             )
+    if (
+        order.delivered is not None
+        and order.confirmed is not None
+        and utc(order.delivered) > utc(order.confirmed)
+    ):
+        # The platform allows it (an accidental confirmation, 000), so a warning, not an error.
+        build.warn(
+            "confirmed_before_delivery",
+            (
+                f"delivered {wall(order.delivered)} comes after confirmed "
+                f"{wall(order.confirmed)}: receipt was confirmed before the parcel arrived "
+                "(by accident?), so protection counts from the confirmation (000). Check both "
+                "dates on the order page."
+            ),
+        )
     for name, given, deadline, meaning in checks:
         if given is not None and deadline is not None and (utc(given) > utc(deadline)):
             build.warnings.append(
