@@ -85,3 +85,27 @@ def test_delivered_after_confirmed_is_a_warning_not_an_error() -> None:
     assert (
         end is not None and end.at is not None and end.at.isoformat() == "2026-03-16T00:00:00+00:00"
     )
+
+
+def test_a_buyer_edit_after_the_buyers_deadline_gets_the_missed_answer_warning() -> None:
+    timeline = timeline_for(
+        dispute_opened="2026-03-01",
+        seller_responded=("2026-03-03",),
+        buyer_responded=("2026-03-20",),
+        as_of="2026-03-21",
+    )
+    warnings = {item.code: item.message for item in timeline.warnings}
+    assert warnings["buyer_missed_response"] == (
+        "Your edit 2026-03-20 00:00 came after your answer was due 2026-03-13 00:00 (round 1): "
+        "the dispute may already have closed in the seller's favour. Check the dispute page."
+    )
+
+
+def test_a_buyer_edit_in_time_gets_no_missed_answer_warning() -> None:
+    timeline = timeline_for(
+        dispute_opened="2026-03-01",
+        seller_responded=("2026-03-03",),
+        buyer_responded=("2026-03-12T23:59",),
+        as_of="2026-03-13",
+    )
+    assert "buyer_missed_response" not in {item.code for item in timeline.warnings}

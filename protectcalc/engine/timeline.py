@@ -356,6 +356,15 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         if k <= len(order.buyer_responded):
             action, action_projected = order.buyer_responded[k - 1], False
             label = f"buyer's edit {k} {wall(action)}"
+            if not answer_projected and utc(action) > utc(buyer_due):
+                build.warn(
+                    "buyer_missed_response",
+                    (
+                        f"Your edit {wall(action)} came after your answer was due "
+                        f"{wall(buyer_due)} (round {k}): the dispute may already have closed in "
+                        "the seller's favour. Check the dispute page."
+                    ),
+                )
         else:
             if stop is not None:
                 break
