@@ -109,3 +109,17 @@ def test_a_buyer_edit_in_time_gets_no_missed_answer_warning() -> None:
         as_of="2026-03-13",
     )
     assert "buyer_missed_response" not in {item.code for item in timeline.warnings}
+
+
+def test_a_late_seller_answer_keeps_the_silent_seller_warning() -> None:
+    timeline = timeline_for(
+        dispute_opened="2026-03-01",
+        seller_responded=("2026-03-08",),
+        as_of="2026-03-09",
+    )
+    warnings = {item.code: item.message for item in timeline.warnings}
+    assert warnings["seller_silence"] == (
+        "The seller answered 2026-03-08 00:00, after the deadline 2026-03-06 00:00 (round 1): "
+        "a seller who ignores a dispute loses it and the money is returned (004). "
+        "Check the dispute page."
+    )

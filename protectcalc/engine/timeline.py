@@ -329,6 +329,15 @@ def _dispute_milestones(build: _Builder, window: _Window | None) -> Milestone | 
         if k <= len(order.seller_responded):
             answer, answer_projected = order.seller_responded[k - 1], False
             answer_label = f"seller answered {wall(answer)}"
+            if not cursor_projected and utc(answer) > utc(seller_due):
+                build.warn(
+                    "seller_silence",
+                    (
+                        f"The seller answered {wall(answer)}, after the deadline "
+                        f"{wall(seller_due)} (round {k}): a seller who ignores a dispute loses "
+                        "it and the money is returned (004). Check the dispute page."
+                    ),
+                )
         else:
             if stop is not None:
                 break
