@@ -203,8 +203,7 @@ def test_closed_cancelled_order_has_nothing_to_do() -> None:
 def test_protection_expired() -> None:
     data = status_json(*MOSCOW_CONFIRMED, "--as-of", "2026-03-20")
     assert data["phase"] == "protection_expired"
-    assert data["next"]["action"] == "Protection has ended: no dispute can be opened any more."
-    assert data["next"]["deadline"] is None
+    assert data["next"] is None
     assert deadline_ids(data) == ["feedback_due"]
 
 

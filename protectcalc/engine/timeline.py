@@ -704,7 +704,7 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
                 )
             return None
         case Phase.PROTECTION_EXPIRED:
-            return NextAction(action="Protection has ended: no dispute can be opened any more.")
+            return None  # nothing is left to do (README: `next` is null)
 
 
 def _summary(build: _Builder, escalation: Milestone | None) -> Summary:
