@@ -123,3 +123,50 @@ def test_a_late_seller_answer_keeps_the_silent_seller_warning() -> None:
         "a seller who ignores a dispute loses it and the money is returned (004). "
         "Check the dispute page."
     )
+
+
+def test_a_deadline_long_past_is_not_the_next_action() -> None:
+    timeline = timeline_for(paid="2025-06-01", processing_days=5, as_of="2026-02-01")
+    assert timeline.phase.value == "awaiting_shipment"
+    action = timeline.next
+    assert action is not None
+    assert action.deadline is None and action.act_by is None
+    assert action.milestone == "ship_by"
+    assert action.action == (
+        "The seller did not ship within the processing time: you may cancel the order for the "
+        "seller's fault (004)."
+    )
+
+
+def test_a_past_buyer_answer_is_not_the_next_action() -> None:
+    timeline = timeline_for(
+        dispute_opened="2026-03-01", seller_responded=("2026-03-03",), as_of="2026-11-01"
+    )
+    assert timeline.next is not None and timeline.next.deadline is None
+    assert timeline.next.action.startswith("Your answer was due and none is recorded")
+
+
+def test_the_table_never_says_overdue_and_left_together() -> None:
+    import contextlib
+    import io
+
+    from protectcalc.cli import run
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = run(
+            [
+                "timeline",
+                "--paid",
+                "2025-06-01",
+                "--processing-days",
+                "5",
+                "--tz",
+                "UTC",
+                "--as-of",
+                "2026-02-01",
+            ]
+        )
+    assert code == 0
+    assert "overdue" not in out.getvalue() and "Deadline:" not in out.getvalue()
+    assert "The seller did not ship within the processing time" in out.getvalue()

@@ -622,13 +622,21 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
     ms, margin = build.milestones, build.rules.elapsed("safety_margin")
 
     def deadline(
-        milestone_id: str, action: str, if_nothing: str, *, buyer: bool = True
+        milestone_id: str,
+        action: str,
+        if_nothing: str,
+        *,
+        buyer: bool = True,
+        passed: str | None = None,
     ) -> NextAction | None:
         item = ms.get(milestone_id)
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
         # A business-day result is a date: count it as due when that day begins (SPEC 2.1).
         due = item.at if item.at is not None else start_of_day(item.day, build.order.timezone)
+        if utc(due) <= utc(build.as_of):
+            # A deadline already past is not the next action: say what its passing means.
+            return None if passed is None else NextAction(action=passed, milestone=milestone_id)
         act_by = add_elapsed(due, -margin) if buyer else None
         return NextAction(
             action=action,
@@ -653,6 +661,8 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
                     "Wait for the seller's answer to your cancellation request.",
                     "the order is cancelled and the money refunded",
                     buyer=False,
+                    passed="The seller did not answer your cancellation request in time: the "
+                    "order is cancelled and the money refunded (003).",
                 )
             return deadline(
                 "ship_by",
@@ -660,6 +670,8 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
                 "may cancel for the seller's fault.",
                 "nothing is lost: you may then cancel for the seller's fault",
                 buyer=False,
+                passed="The seller did not ship within the processing time: you may cancel "
+                "the order for the seller's fault (004).",
             )
         case Phase.IN_TRANSIT | Phase.DELIVERED | Phase.CONFIRMED:
             return deadline(
@@ -667,6 +679,7 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
                 "Open a dispute if the parcel has not arrived or is not as described "
                 "(never confirm receipt before it arrives).",
                 "the order completes and the money goes to the seller",
+                passed="Protection has ended: no dispute can be opened any more.",
             )
         case Phase.DISPUTE_AWAITING_SELLER:
             k = len(build.order.buyer_responded) + 1
@@ -675,6 +688,9 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
                 'Wait for the seller\'s answer. Never press "Accept" on a counter-offer.',
                 "a seller who does not answer loses the dispute (004)",
                 buyer=False,
+                passed="The seller's answer was due and none is recorded: a seller who ignores "
+                "a dispute loses it (004). Check the dispute page; record a late answer with "
+                "--seller-responded.",
             )
         case Phase.DISPUTE_AWAITING_BUYER:
             k = len(build.order.buyer_responded) + 1
@@ -688,12 +704,17 @@ def _next_action(build: _Builder, phase: Phase) -> NextAction | None:
                 f"buyer_response_due_{k}",
                 f"Answer the seller (round {k} of {rounds}): {step}.",
                 "the dispute closes and the money goes to the seller",
+                passed="Your answer was due and none is recorded: the dispute may have closed "
+                "in the seller's favour. Check the dispute page; record an answer with "
+                "--buyer-responded.",
             )
         case Phase.ESCALATED:
             return deadline(
                 "escalated_response_due",
                 "Answer the mediator's questions with evidence, each time.",
                 "a buyer who does not answer loses the escalated dispute (004)",
+                passed="The time to answer the mediator has passed: check the dispute page "
+                "for the decision.",
             )
         case Phase.CLOSED:
             if "appeal_due" in ms:
