@@ -128,3 +128,68 @@ def test_time_left_never_says_overdue_and_left_together() -> None:
 
     assert left_text(timedelta(days=1, hours=12)) == "1d 12h left"
     assert left_text(-timedelta(days=242, hours=10)) == "overdue by 242d 10h"
+
+
+# --- due: one instant, each file once, nothing on stdout when nothing was read -----------------
+
+SAME_INSTANT_A = "name: A\ntimezone: Europe/Moscow\norder:\n  confirmed: 2026-03-01T00:00+03:00\n"
+SAME_INSTANT_B = (
+    "name: B\ntimezone: America/New_York\norder:\n  confirmed: 2026-03-01T00:00+03:00\n"
+)
+
+
+def test_due_judges_every_order_at_the_same_instant(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "a.yaml").write_text(SAME_INSTANT_A)
+    (tmp_path / "b.yaml").write_text(SAME_INSTANT_B)
+    code, out, err = run_cli(
+        ["due", str(tmp_path), "--as-of", "2026-03-10", "--tz", "UTC", "-f", "json"]
+    )
+    assert code == 0, err
+    ends = [row for row in json.loads(out)["deadlines"] if row["id"] == "protection_end"]
+    assert [row["name"] for row in ends] == ["A", "B"]
+    # 2026-03-16T00:00+03:00 is 5d 21h after 2026-03-10 00:00 UTC, for both orders
+    assert {row["time_left"] for row in ends} == {"5d 21h"}
+
+
+def test_due_date_only_as_of_is_midnight_in_the_system_zone(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "a.yaml").write_text(SAME_INSTANT_A)
+    code, out, err = run_cli(
+        ["due", str(tmp_path), "--as-of", "2026-03-10", "-f", "json"], TZ="Asia/Shanghai"
+    )
+    assert code == 0, err
+    end = next(row for row in json.loads(out)["deadlines"] if row["id"] == "protection_end")
+    assert end["time_left"] == "6d 5h"  # from 2026-03-10 00:00 +08:00
+
+
+def test_due_lists_a_file_given_twice_or_through_a_symlink_once(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(SAME_INSTANT_A)
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "a.yaml")
+    code, out, err = run_cli(
+        [
+            "due",
+            str(tmp_path / "a.yaml"),
+            str(tmp_path / "a.yaml"),
+            str(tmp_path),
+            "--as-of",
+            "2026-03-10",
+            "-f",
+            "csv",
+        ]
+    )
+    assert code == 0, err
+    assert [line.split(",")[2] for line in out.splitlines()[1:]] == [
+        "safe_dispute_open",
+        "protection_end",
+        "feedback_due",
+    ]
+
+
+def test_due_csv_on_a_missing_folder_writes_nothing_to_stdout(tmp_path: Path) -> None:
+    for fmt in ("csv", "json", "table"):
+        code, out, err = run_cli(["due", str(tmp_path / "missing"), "-f", fmt])
+        assert (code, out) == (2, ""), fmt
+        assert err == f"protectcalc: {tmp_path / 'missing'}: no such file or folder\n"

@@ -422,6 +422,15 @@ def due(
             show_default=False,
         ),
     ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            metavar="ZONE",
+            help="The zone of a date-only --as-of (default: the system zone).",
+            show_default=False,
+        ),
+    ] = None,
     output_format: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List every upcoming deadline of yours across many order files, soonest first.
@@ -444,17 +453,19 @@ def due(
     span = parse_duration(within, "within") if within is not None else None
     if output_format is OutputFormat.ICS:
         raise InputError("format", output_format.value, "due can be shown as table, json or csv")
-    if as_of is not None:
-        from protectcalc.cli.shell import now
-        from protectcalc.clock import parse_instant
+    from protectcalc.cli.shell import now, system_zone
+    from protectcalc.clock import parse_instant, parse_zone
 
-        parse_instant(as_of, _utc_zone(), now(), field="as_of")  # a bad --as-of fails once, here
+    # One instant for every order: a date-only --as-of is 00:00 in --tz (or the system zone),
+    # not each order's own local midnight, so equal deadlines show equal time left.
+    zone = parse_zone(tz, "tz") if tz is not None else system_zone()
+    moment = parse_instant(as_of, zone, now(), field="as_of") if as_of is not None else now()
     files, errors = _order_files(paths or [Path()])
     computed = []
     for path in files:
         try:
             name, raw = _load_named_order(path)
-            used = replace(raw, as_of=as_of)
+            used = replace(raw, as_of=moment)
             with _located_in(path, used):
                 parsed, result = compute_order(used)
         except (InputError, RuleSetError) as error:
@@ -464,6 +475,9 @@ def due(
     rows = due_rows(computed, span)
     for _path, message in errors:
         sys.stderr.write(f"protectcalc: {message}\n")
+    if errors and not computed:
+        # Not one order was read: a bare header or "no deadlines" would read as "all clear".
+        raise typer.Exit(EXIT_BAD_INPUT)
     match output_format:
         case OutputFormat.JSON:
             from protectcalc.render.statusout import render_due_json
@@ -487,6 +501,15 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """The YAML files named or inside the folders named (hidden folders skipped), sorted."""
     files: list[Path] = []
     errors: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+
+    def add(found: Path) -> None:
+        # The same file named twice, or through a symlink, is listed once.
+        real = found.resolve()
+        if real not in seen:
+            seen.add(real)
+            files.append(found)
+
     for path in paths:
         if path.is_dir():
             found = sorted(
@@ -498,9 +521,10 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
             )
             if not found:
                 errors.append((str(path), f"{path}: no order files (*.yaml, *.yml) in it"))
-            files.extend(found)
+            for item in found:
+                add(item)
         elif path.is_file():
-            files.append(path)
+            add(path)
         else:
             errors.append((str(path), f"{path}: no such file or folder"))
     return files, errors
