@@ -193,3 +193,85 @@ def test_due_csv_on_a_missing_folder_writes_nothing_to_stdout(tmp_path: Path) ->
         code, out, err = run_cli(["due", str(tmp_path / "missing"), "-f", fmt])
         assert (code, out) == (2, ""), fmt
         assert err == f"protectcalc: {tmp_path / 'missing'}: no such file or folder\n"
+
+
+# --- a repeated single-valued option is an error naming it -------------------------------------
+
+
+def run_in_process(args: list[str]) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from protectcalc.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(args)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_confirmed_twice_is_an_error_naming_it() -> None:
+    assert run_in_process(
+        ["timeline", "--confirmed", "2026-03-01", "--confirmed", "2026-03-05", "-f", "json"]
+    ) == (
+        2,
+        "",
+        "protectcalc: --confirmed: is given more than once (2026-03-01, then 2026-03-05); "
+        "give it once\n",
+    )
+
+
+def test_tz_twice_is_an_error_also_with_equals_and_in_due() -> None:
+    code, out, err = run_in_process(
+        ["status", "--confirmed", "2026-03-01", "--tz", "UTC", "--tz=Europe/Moscow"]
+    )
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == "protectcalc: --tz: is given more than once (UTC, then Europe/Moscow); give it once\n"
+    )
+    assert run_in_process(["due", "--tz", "UTC", "--tz", "UTC"])[0] == 2
+
+
+def test_a_reading_for_the_same_rule_twice_is_an_error() -> None:
+    code, _out, err = run_in_process(
+        [
+            "timeline",
+            "--confirmed",
+            "2026-03-01",
+            "--reading",
+            "post_confirmation_protection=ends_at_once",
+            "--reading",
+            "post_confirmation_protection=default",
+        ]
+    )
+    assert code == 2
+    assert err == (
+        "protectcalc: --reading: gives a reading for post_confirmation_protection twice; "
+        "give it once\n"
+    )
+
+
+def test_repeatable_options_still_repeat() -> None:
+    code, _out, err = run_in_process(
+        [
+            "timeline",
+            "--dispute-opened",
+            "2026-03-01",
+            "--seller-responded",
+            "2026-03-02",
+            "--buyer-responded",
+            "2026-03-03",
+            "--seller-responded",
+            "2026-03-04",
+            "--reading",
+            "post_confirmation_protection=ends_at_once",
+            "--reading",
+            "negotiation_limit=seven_days",
+            "--tz",
+            "UTC",
+            "-f",
+            "json",
+        ]
+    )
+    assert code == 0, err

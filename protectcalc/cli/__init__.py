@@ -692,6 +692,7 @@ def run(args: list[str] | None = None) -> int:
 
     command = typer.main.get_command(app)
     try:
+        _refuse_repeated_options(command, sys.argv[1:] if args is None else args)
         result = command.main(args=args, prog_name="protectcalc", standalone_mode=False)
     except InputError as error:
         return _fail(str(error))
@@ -718,6 +719,50 @@ def run(args: list[str] | None = None) -> int:
             return _quiet_broken_pipe()
         raise
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _refuse_repeated_options(group: Any, args: list[str]) -> None:
+    """A single-valued option given twice is an error naming it, not last-one-wins.
+
+    Click keeps the last value silently, so ``--confirmed 2026-03-01 --confirmed 2026-03-05``
+    would judge an order the user did not describe. ``--reading`` may repeat, once per rule.
+    """
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    command = getattr(group, "commands", {}).get(name)
+    if name is None or command is None:
+        return
+    takes_value: dict[str, Any] = {}
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        for opt in (*param.opts, *param.secondary_opts):
+            takes_value[opt] = param
+    seen: dict[str, list[str]] = {}
+    position = args.index(name) + 1
+    while position < len(args):
+        token = args[position]
+        position += 1
+        if token == "--":
+            break
+        flag, has_value, inline = token.partition("=")
+        param = takes_value.get(flag if token.startswith("--") else token)
+        if param is None:
+            continue
+        value = inline if has_value else ""
+        if not param.is_flag and not has_value and position < len(args):
+            value = args[position]
+            position += 1
+        seen.setdefault(param.name, []).append(value)
+        label = param.opts[0]
+        if param.name == "readings":
+            rules_named = [item.partition("=")[0].strip() for item in seen[param.name]]
+            if rules_named.count(rules_named[-1]) > 1:
+                raise InputError(
+                    label, None, f"gives a reading for {rules_named[-1]} twice; give it once"
+                )
+        elif not param.multiple and not param.is_flag and len(seen[param.name]) > 1:
+            shown = ", then ".join(seen[param.name])
+            raise InputError(label, None, f"is given more than once ({shown}); give it once")
 
 
 def _quiet_broken_pipe() -> int:
