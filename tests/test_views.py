@@ -275,3 +275,52 @@ def test_repeatable_options_still_repeat() -> None:
         ]
     )
     assert code == 0, err
+
+
+# --- names from files are printed as text ------------------------------------------------------
+
+HOSTILE = "[/] [bold red]Lamp\x1b[31m red\x1b]0;pwned\x07 end"
+
+
+def test_an_order_name_with_markup_and_escapes_is_printed_as_text(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        'name: "[/] [bold red]Lamp\\e[31m red\\e]0;pwned\\a end"\n'
+        "timezone: UTC\norder:\n  confirmed: 2026-03-01\n"
+    )
+    code, out, err = run_cli(["due", str(tmp_path), "--as-of", "2026-03-02"], COLUMNS="200")
+    assert code == 0, err
+    assert "[/] [bold red]Lamp red end" in out
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def test_plain_removes_escape_sequences_and_controls() -> None:
+    from protectcalc.render.labels import plain
+
+    assert plain(HOSTILE) == "[/] [bold red]Lamp red end"
+    assert plain("a\tb\nc\u202ed") == "a b cd"
+
+
+def test_a_scenario_title_with_escapes_is_printed_as_text(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(
+        'name: "[/]Title\\e[2J here"\ntimezone: UTC\norder:\n  confirmed: 2026-03-01\n'
+        "expect:\n  milestones:\n    protection_end: 2026-03-16\n"
+    )
+    code, out, err = run_cli(["replay", str(tmp_path)])
+    assert code == 0, out + err
+    assert "[/]Title here" in out and "\x1b" not in out
+
+
+def test_a_rule_file_title_with_markup_is_printed_as_text(tmp_path: Path) -> None:
+    from importlib import resources
+
+    shipped = (
+        resources.files("protectcalc.rules.data").joinpath("aliexpress.toml").read_text("utf-8")
+    )
+    lines = shipped.splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("title"))
+    lines[index] = 'title = "[/] odd [bold]title"'
+    custom = tmp_path / "odd.toml"
+    custom.write_text("\n".join(lines) + "\n", "utf-8")
+    code, out, err = run_cli(["rules", "--rules", str(custom)], COLUMNS="200")
+    assert code == 0, err
+    assert "[/] odd [bold]title" in out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 LABELS: dict[str, str] = {
     "payment_due": "Pay by (unpaid orders are cancelled)",
     "cancel_response_due": "Seller must answer your cancellation",
@@ -31,3 +33,21 @@ LABELS: dict[str, str] = {
 def label(milestone_id: str) -> str:
     """The plain-words label of a milestone id (the id itself when unknown)."""
     return LABELS.get(milestone_id, milestone_id.replace("_", " "))
+
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[@-_]?"  # any other escape
+    r"|[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # controls, bidi overrides
+)
+
+
+def plain(text: str) -> str:
+    """A name or title from a file, safe to print as text: no terminal escape sequence runs.
+
+    Why: an order file's ``name`` is printed to the user's terminal; an escape sequence in it
+    could recolour, retitle or clear the screen. Rich markup is neutralised separately, by
+    printing the result as a Rich ``Text`` (never parsed as markup).
+    """
+    return _ESCAPES.sub(lambda found: " " if found.group() in "\t\n\r" else "", text)

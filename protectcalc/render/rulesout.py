@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from rich.table import Table
+from rich.text import Text
 
+from protectcalc.render.labels import plain
 from protectcalc.rules import RuleSet
 
 
@@ -24,15 +26,23 @@ def render_rules_json(rule_set: RuleSet) -> str:
 
 def render_rules_table(rule_set: RuleSet) -> Table:
     """One row per rule, alternatives indented beneath it."""
-    table = Table(title=f"Rule set {rule_set.name}: {rule_set.title}", title_justify="left")
+    # Every cell is Text: a rule file's title, meanings and quotes are never Rich markup.
+    title = Text(plain(f"Rule set {rule_set.name}: {rule_set.title}"))
+    table = Table(title=title, title_justify="left")
     table.add_column("Rule", no_wrap=True)
     table.add_column("Value", no_wrap=True)
     table.add_column("Meaning")
     table.add_column("Source")
     for rule_id, rule in rule_set.items():
         sources = "\n".join(f'{src.seed[:3]} "{src.quote}"' for src in rule.sources)
-        table.add_row(rule_id, rule.describe(), rule.meaning, sources)
+        table.add_row(*_cells(rule_id, rule.describe(), rule.meaning, sources))
         for name, alt in rule.alternatives.items():
             alt_sources = "\n".join(f'{src.seed[:3]} "{src.quote}"' for src in alt.sources)
-            table.add_row(f"  or {name}", alt.describe(), alt.meaning, alt_sources, style="dim")
+            table.add_row(
+                *_cells(f"  or {name}", alt.describe(), alt.meaning, alt_sources), style="dim"
+            )
     return table
+
+
+def _cells(*texts: str) -> list[Text]:
+    return [Text("\n".join(plain(line) for line in text.split("\n"))) for text in texts]

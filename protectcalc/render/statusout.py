@@ -18,7 +18,7 @@ from protectcalc.clock import format_span, time_between
 from protectcalc.engine.status import Deadline, DueRow, Status
 from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
-from protectcalc.render.labels import label
+from protectcalc.render.labels import label, plain
 from protectcalc.render.when import by_text, when_text
 
 DUE_COLUMNS = (
@@ -222,7 +222,7 @@ def render_due_table(rows: list[DueRow]) -> Any:
         table.add_row(
             _when(row.deadline),
             format_span(row.deadline.left),
-            row.name,
+            Text(plain(row.name)),  # a name from a file: never markup, never escapes
             name,
         )
     return table
