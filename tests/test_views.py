@@ -112,7 +112,7 @@ def test_due_says_the_last_day(tmp_path: Path) -> None:
     )
     code, out, _ = run_cli(["due", str(tmp_path), "--as-of", "2026-03-14T12:00"], COLUMNS="140")
     assert code == 0
-    assert "2026-03-15 Sun, until 24:00 MSK" in out
+    assert "│ 2026-03-15 Sun  │" in out and "│ until 24:00 MSK │" in out
     assert "2026-03-16" not in out
     code, out, _ = run_cli(["due", str(tmp_path), "--as-of", "2026-03-14T12:00", "-f", "csv"])
     assert out.splitlines()[0].endswith(",note,last_day")
@@ -324,3 +324,43 @@ def test_a_rule_file_title_with_markup_is_printed_as_text(tmp_path: Path) -> Non
     code, out, err = run_cli(["rules", "--rules", str(custom)], COLUMNS="200")
     assert code == 0, err
     assert "[/] odd [bold]title" in out
+
+
+# --- narrow terminals --------------------------------------------------------------------------
+
+
+def test_at_40_columns_every_milestone_name_and_id_is_visible() -> None:
+    code, out, _ = run_cli(["timeline", *MOSCOW, "--as-of", "2026-03-02"], COLUMNS="40")
+    assert code == 0
+    assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= 40
+    for text in ("Open a dispute by (safe date)", "safe_dispute_open", "buyer_response_due_3"):
+        assert text in out
+    assert "2026-03-15 Sun, until 24:00 MSK\nProtection ends: last moment to open a" in out
+
+
+def test_status_at_40_columns_stacks_the_open_deadlines() -> None:
+    code, out, _ = run_cli(["status", *MOSCOW, "--as-of", "2026-03-02"], COLUMNS="40")
+    assert code == 0
+    assert "…" not in out
+    assert "2026-03-14 Sat, until 24:00 MSK\n13d 0h left\nOpen a dispute by (safe date)\n" in out
+
+
+def test_due_at_80_and_40_columns_cuts_no_id(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "name: Headphones confirmed by accident\ntimezone: Asia/Shanghai\norder:\n"
+        "  shipped: 2026-01-20\ndispute:\n  opened: 2026-01-30\n  seller_responses: [2026-02-02]\n"
+        "  buyer_responses: [2026-02-05]\n  escalated: 2026-02-26T10:00\n"
+    )
+    for width in ("80", "40"):
+        code, out, err = run_cli(["due", str(tmp_path), "--as-of", "2026-02-27"], COLUMNS=width)
+        assert code == 0, err
+        assert "…" not in out, width
+        assert "escalated_response_due" in out, width
+
+
+def test_rules_at_80_columns_cut_no_id_and_no_word() -> None:
+    code, out, _ = run_cli(["rules"], COLUMNS="80")
+    assert code == 0
+    assert "…" not in out
+    assert "post_confirmation_protection" in out and "automatically" in out

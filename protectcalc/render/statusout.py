@@ -78,7 +78,37 @@ def render_status_json(status: Status) -> str:
 
 
 def _when(due: Deadline) -> str:
-    return when_text(due.milestone)
+    return when_text(due.milestone, "\n")
+
+
+NARROW = 60
+"""Below this many columns the deadlines are stacked, one block each, instead of a table."""
+DUE_NARROW = 80
+"""``due`` has one column more (the order): below 80 columns its ids would be cut."""
+
+
+def _stacked(title: str, blocks: list[Any]) -> Any:
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = [Text(title, style="bold")]
+    for block in blocks:
+        parts.extend([Text(""), block])
+    return Group(*parts)
+
+
+def _block(due: Deadline, order: str | None = None) -> Any:
+    from rich.text import Text
+
+    block = Text(when_text(due.milestone), style="bold")
+    block.append(f"\n{format_span(due.left)} left")
+    if order is not None:
+        block.append(f"\n{plain(order)}")
+    block.append(f"\n{label(due.milestone.id)}")
+    block.append(f"\n{due.milestone.id}", style="dim")
+    if due.milestone.note:
+        block.append(f"\n{due.milestone.note}", style="yellow")
+    return block
 
 
 def _range(timeline: Timeline, first: str, last: str) -> tuple[str, str | None] | None:
@@ -130,14 +160,16 @@ def render_status_table(status: Status) -> Any:
         warned = Text("\n".join(f"- {trap.message}" for trap in status.traps), style="bold red")
         parts.append(Panel(warned, title="Traps", title_align="left", border_style="red"))
     if status.deadlines:
+        from protectcalc.render.fit import Fit
+
         table = Table(title="Your open deadlines", title_justify="left")
         table.add_column("When", no_wrap=True)
         table.add_column("Time left", no_wrap=True, justify="right")
-        table.add_column("Deadline")
+        table.add_column("Deadline", ratio=3)  # at 80 columns the longest id fits whole
         for due in status.deadlines:
             near = any(due is item for item in status.near)
             name = Text(label(due.milestone.id))
-            name.append(f"  {due.milestone.id}", style="dim")
+            name.append(f"\n{due.milestone.id}", style="dim")
             if due.milestone.note:
                 name.append(f"\n{due.milestone.note}", style="yellow")
             table.add_row(
@@ -145,7 +177,8 @@ def render_status_table(status: Status) -> Any:
                 Text(format_span(due.left), style="bold red" if near else ""),
                 name,
             )
-        parts.append(table)
+        stacked = _stacked("Your open deadlines", [_block(due) for due in status.deadlines])
+        parts.append(Fit(table, stacked, NARROW))
     for first, last, what in (
         ("refund_earliest", "refund_latest", "Refund expected"),
         ("delivery_earliest", "delivery_latest", "Parcel usually arrives"),
@@ -211,18 +244,22 @@ def render_due_table(rows: list[DueRow]) -> Any:
 
     if not rows:
         return Text("No open buyer deadlines.", style="green")
-    table = Table(title="Your open deadlines, soonest first", title_justify="left")
+    from protectcalc.render.fit import Fit
+
+    title = "Your open deadlines, soonest first"
+    table = Table(title=title, title_justify="left")
     table.add_column("When", no_wrap=True)
     table.add_column("Time left", no_wrap=True, justify="right")
-    table.add_column("Order")
-    table.add_column("Deadline")
+    table.add_column("Order", ratio=2)
+    table.add_column("Deadline", ratio=3)  # at 80 columns the longest id fits whole
     for row in rows:
         name = Text(label(row.deadline.milestone.id))
-        name.append(f"  {row.deadline.milestone.id}", style="dim")
+        name.append(f"\n{row.deadline.milestone.id}", style="dim")
         table.add_row(
             _when(row.deadline),
             format_span(row.deadline.left),
             Text(plain(row.name)),  # a name from a file: never markup, never escapes
             name,
         )
-    return table
+    stacked = _stacked(title, [_block(row.deadline, row.name) for row in rows])
+    return Fit(table, stacked, DUE_NARROW)

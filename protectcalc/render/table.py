@@ -49,9 +49,33 @@ def milestone_table(timeline: Timeline) -> Table:
     return table
 
 
+NARROW = 60
+"""Below this many columns the milestones are stacked, one block each, instead of a table."""
+
+
+def milestone_list(timeline: Timeline) -> RenderableType:
+    """The milestones stacked for a narrow terminal: when, then what and who, then how."""
+    parts: list[RenderableType] = [
+        Text(f"Timeline ({timeline.timezone}, rules {timeline.rules})", style="bold")
+    ]
+    for item in timeline.milestones:
+        block = Text(when_text(item), style="bold" if item.actor is Actor.BUYER else "")
+        block.append(f"\n{label(item.id)}", style="bold" if item.actor is Actor.BUYER else "")
+        block.append(f"\n{item.id}" + (" (planned)" if item.projected else ""), style="dim")
+        block.append(f" - {item.actor.value}", style=_ACTOR_STYLE[item.actor])
+        block.append(f"\n{item.explain}", style="dim")
+        if item.note:
+            block.append(f"\n{item.note}", style="yellow")
+        parts.append(Text(""))
+        parts.append(block)
+    return Group(*parts)
+
+
 def render_table(timeline: Timeline) -> RenderableType:
     """The whole human view as one Rich renderable."""
-    parts: list[RenderableType] = [milestone_table(timeline)]
+    from protectcalc.render.fit import Fit
+
+    parts: list[RenderableType] = [Fit(milestone_table(timeline), milestone_list(timeline), NARROW)]
     parts.append(
         Text(
             f"Phase as of {timeline.as_of.strftime('%Y-%m-%d %H:%M %Z')}: {timeline.phase.value}",

@@ -46,9 +46,10 @@ def when_text(item: Milestone, sep: str = ", ") -> str:
         if item.rule == EVENT_RULE:
             return f"{item.at.strftime(DAY_FORMAT)}{sep}{item.at.strftime('%H:%M %Z')}".rstrip()
         return by_text(item.at, sep, "until" if is_deadline(item) else "at")
+    note = "\n(business day)" if "\n" in sep else " (business day)"
     if is_deadline(item):
-        return f"{item.last_day.strftime(DAY_FORMAT)}{sep}until 24:00 (business day)"
-    return f"{item.day.strftime(DAY_FORMAT)} (business day)"
+        return f"{item.last_day.strftime(DAY_FORMAT)}{sep}until 24:00{note}"
+    return f"{item.day.strftime(DAY_FORMAT)}{note}"
 
 
 def left_text(span: timedelta) -> str:
