@@ -262,7 +262,7 @@ def test_rules_command_refuses_csv() -> None:
     result = invoke(["rules", "--format", "csv"])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "protectcalc: --format csv: rules can be shown as table or json"
+        "protectcalc: Invalid value for '--format' / '-f': 'csv' is not one of 'table', 'json'."
     ]
 
 

@@ -274,7 +274,10 @@ def test_within_counts_a_business_day_from_its_start() -> None:
     ("args", "message"),
     [
         (["--within", "soon"], "--within soon: is not a duration"),
-        (["--format", "csv"], "--format csv: status can be shown as table or json"),
+        (
+            ["--format", "csv"],
+            "Invalid value for '--format' / '-f': 'csv' is not one of 'table', 'json'.",
+        ),
         (["--buyer-country", "XX"], "--buyer-country XX: is not a country"),
         (["--as-of", "2026-02-30"], "--as-of 2026-02-30: "),
     ],

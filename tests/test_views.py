@@ -364,3 +364,30 @@ def test_rules_at_80_columns_cut_no_id_and_no_word() -> None:
     assert code == 0
     assert "…" not in out
     assert "post_confirmation_protection" in out and "automatically" in out
+
+
+# --- --help ------------------------------------------------------------------------------------
+
+
+def test_help_lists_only_the_formats_each_command_accepts() -> None:
+    expected = {
+        "timeline": "<table|json|csv|ics>",
+        "status": "<table|json>",
+        "due": "<table|json|csv>",
+        "rules": "<table|json>",
+        "replay": "<text|json>",
+    }
+    for command, formats in expected.items():
+        code, out, _ = run_cli([command, "--help"], COLUMNS="200")
+        assert code == 0
+        line = next(line for line in out.splitlines() if "│ --format" in line)
+        assert formats in line, (command, line)
+
+
+def test_flags_show_no_bool_placeholder() -> None:
+    for command in ("timeline", "status", "replay"):
+        code, out, _ = run_cli([command, "--help"], COLUMNS="200")
+        assert code == 0
+        assert "<bool>" not in out, command
+    code, out, _ = run_cli(["--help"], COLUMNS="200")
+    assert "<bool>" not in out

@@ -39,6 +39,29 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def _flags_without_placeholder() -> None:
+    """--help shows no ``<bool>`` after a flag (--update, --dayfirst, --help): it takes no value.
+
+    Typer prints each option's type, and a flag's type is ``<bool>``; a reader then types
+    ``--update true``. Its rich help asks ``display_type_rich`` for the text, so a flag answers
+    with nothing. Options that take a value are unchanged.
+    """
+    from typer.core import TyperOption
+
+    original = TyperOption.display_type_rich
+    if getattr(original, "_protectcalc", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    display_type_rich._protectcalc = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_placeholder()
+
 EVENTS_PANEL = "Order events (YYYY-MM-DD, YYYY-MM-DDTHH:MM[+HH:MM], today, yesterday, now)"
 LISTING_PANEL = "Listing, place and rules"
 
@@ -257,6 +280,31 @@ FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", help="table (default), json, csv or ics.", case_sensitive=False),
 ]
+
+
+class StatusFormat(StrEnum):
+    """The formats ``status`` and ``rules`` accept (--help lists only these)."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+class DueFormat(StrEnum):
+    """The formats ``due`` accepts (--help lists only these)."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+StatusFormatOption = Annotated[
+    StatusFormat,
+    typer.Option("--format", "-f", help="table (default) or json.", case_sensitive=False),
+]
+DueFormatOption = Annotated[
+    DueFormat,
+    typer.Option("--format", "-f", help="table (default), json or csv.", case_sensitive=False),
+]
 OutputOption = Annotated[
     Path | None,
     typer.Option(
@@ -366,7 +414,7 @@ WithinOption = Annotated[
 def status(
     order: OrderInput,
     within: WithinOption = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    output_format: StatusFormatOption = StatusFormat.TABLE,
 ) -> None:
     """Say where an order stands: the phase, what to do next, by when, and the time left.
 
@@ -386,11 +434,9 @@ def status(
     from protectcalc.engine.status import order_status
 
     span = parse_duration(within, "within") if within is not None else None
-    if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise InputError("format", output_format.value, "status can be shown as table or json")
     parsed, computed = compute_order(order)
     result = order_status(parsed, computed, span)
-    if output_format is OutputFormat.JSON:
+    if output_format is StatusFormat.JSON:
         from protectcalc.render.statusout import render_status_json
 
         emit(render_status_json(result), None)
@@ -431,7 +477,7 @@ def due(
             show_default=False,
         ),
     ] = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    output_format: DueFormatOption = DueFormat.TABLE,
 ) -> None:
     """List every upcoming deadline of yours across many order files, soonest first.
 
@@ -451,8 +497,6 @@ def due(
     from protectcalc.engine.status import due_rows
 
     span = parse_duration(within, "within") if within is not None else None
-    if output_format is OutputFormat.ICS:
-        raise InputError("format", output_format.value, "due can be shown as table, json or csv")
     from protectcalc.cli.shell import now, system_zone
     from protectcalc.clock import parse_instant, parse_zone
 
@@ -479,11 +523,11 @@ def due(
         # Not one order was read: a bare header or "no deadlines" would read as "all clear".
         raise typer.Exit(EXIT_BAD_INPUT)
     match output_format:
-        case OutputFormat.JSON:
+        case DueFormat.JSON:
             from protectcalc.render.statusout import render_due_json
 
             emit(render_due_json(rows, errors), None)
-        case OutputFormat.CSV:
+        case DueFormat.CSV:
             from protectcalc.render.statusout import render_due_csv
 
             emit(render_due_csv(rows), None)
@@ -558,7 +602,7 @@ def rules(
     rule_set: Annotated[
         str | None, typer.Option("--rules", help="Rule set name or TOML file.", show_default=False)
     ] = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    output_format: StatusFormatOption = StatusFormat.TABLE,
 ) -> None:
     """Show the rule set: each rule's value, meaning, sources, and the other readings.
 
@@ -572,13 +616,10 @@ def rules(
     from protectcalc.rules import load_rule_set
 
     loaded = load_rule_set(rule_set)
-    match output_format:
-        case OutputFormat.JSON:
-            emit(render_rules_json(loaded), None)
-        case OutputFormat.TABLE:
-            console_out(render_rules_table(loaded))
-        case _:
-            raise InputError("format", output_format.value, "rules can be shown as table or json")
+    if output_format is StatusFormat.JSON:
+        emit(render_rules_json(loaded), None)
+    else:
+        console_out(render_rules_table(loaded))
 
 
 class ReplayFormat(StrEnum):
@@ -699,7 +740,7 @@ def run(args: list[str] | None = None) -> int:
     except RuleSetError as error:
         return _fail(str(error))
     except ClickException as error:
-        message = error.format_message().replace("\n", " ").strip()
+        message = error.format_message().replace("\n", " ").replace("Value error, ", "").strip()
         if not message:  # `protectcalc` alone: the help was shown, nothing more to say
             return error.exit_code
         return _fail(message, error.exit_code)
