@@ -391,3 +391,35 @@ def test_flags_show_no_bool_placeholder() -> None:
         assert "<bool>" not in out, command
     code, out, _ = run_cli(["--help"], COLUMNS="200")
     assert "<bool>" not in out
+
+
+# --- TZ as a file ------------------------------------------------------------------------------
+
+
+def zone_of(tz: str) -> str:
+    import json
+
+    code, out, err = run_cli(
+        ["status", "--confirmed", "2026-03-01", "--as-of", "2026-03-02", "-f", "json"], TZ=tz
+    )
+    assert code == 0, err
+    return str(json.loads(out)["timezone"])
+
+
+def test_tz_naming_a_zoneinfo_file_is_that_zone() -> None:
+    import pytest
+
+    if not Path("/usr/share/zoneinfo/Europe/Moscow").is_file():
+        pytest.skip("no system zoneinfo files")
+    assert zone_of("/usr/share/zoneinfo/Europe/Moscow") == "Europe/Moscow"
+    assert zone_of(":/usr/share/zoneinfo/Europe/Moscow") == "Europe/Moscow"
+
+
+def test_tz_colon_etc_localtime_is_the_system_zone() -> None:
+    import pytest
+
+    localtime = Path("/etc/localtime")
+    if not localtime.is_symlink() or "zoneinfo" not in str(localtime.resolve()):
+        pytest.skip("/etc/localtime is not a link into zoneinfo")
+    key = str(localtime.resolve()).split("zoneinfo/", 1)[1]
+    assert zone_of(":/etc/localtime") == key
