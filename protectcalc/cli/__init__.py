@@ -426,9 +426,9 @@ def status(
 
         [cyan]protectcalc status --confirmed 2026-03-01 --tz Europe/Moscow[/cyan]
 
-    From cron: warn when a deadline is less than two days away:
+    From cron: warn when a deadline is less than two days away (exit 3; 2 is bad input):
 
-        [cyan]protectcalc status order.yaml --within 2d || notify-send "AliExpress deadline"[/cyan]
+        [cyan]protectcalc status order.yaml --within 2d; [ $? = 3 ] && notify-send "Act"[/cyan]
     """
     from protectcalc.clock import parse_duration
     from protectcalc.engine.status import order_status
