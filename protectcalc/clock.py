@@ -26,9 +26,11 @@ _NUMERIC = re.compile(
     r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 )
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
-_DURATION = re.compile(r"(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?")
+_DURATION = re.compile(
+    r"(?:(?P<d>[0-9]+)\s*d)?\s*(?:(?P<h>[0-9]+)\s*h)?\s*(?:(?P<m>[0-9]+)\s*m(?:in)?)?"
+)
 _ISO_DURATION = re.compile(
-    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?)?"
+    r"P(?:(?P<w>[0-9]+)W)?(?:(?P<d>[0-9]+)D)?(?:T(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?)?"
 )
 _MAX_DURATION = timedelta(days=3660)
 _KEYWORDS = ("now", "today", "yesterday", "tomorrow")
@@ -259,6 +261,8 @@ def parse_duration(raw: str, field: str = "within") -> timedelta:
         match = _DURATION.fullmatch(text.lower())
     if match is None or not any(match.groupdict().values()):
         raise InputError(field, raw, "is not a duration: use e.g. 36h, 3d, 2d12h or P2D")
+    if any(len(value) > 7 for value in match.groupdict().values() if value):
+        raise InputError(field, raw, "is longer than ten years")  # timedelta would overflow
     parts = {key: int(value) for key, value in match.groupdict().items() if value}
     span = timedelta(
         weeks=parts.get("w", 0),

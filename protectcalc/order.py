@@ -7,6 +7,7 @@ time comes in as an argument.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -103,13 +104,16 @@ def build_order(raw: OrderInput, now: datetime, default_zone: ZoneInfo) -> tuple
     return order, as_of
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,6}")
+
+
 def _days(value: RawCount | None, field: str, *, low: int, high: int) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise InputError(field, value, "is not a whole number of days")
     text = str(value).strip()
-    if not text.lstrip("-").isdigit() or len(text) > 6:
+    if not _WHOLE_NUMBER.fullmatch(text):  # ASCII digits only: int() also takes "²", "٣"
         raise InputError(field, value, "is not a whole number of days")
     number = int(text)
     if not low <= number <= high:

@@ -319,18 +319,26 @@ OutputOption = Annotated[
 
 def emit(text: str, output: Path | None) -> None:
     """Write machine output to a file atomically, or to stdout."""
-    from protectcalc.cli.shell import write_atomically, write_stdout
+    from protectcalc.cli.shell import write_stdout
 
     if output is None:
         write_stdout(text)
     else:
-        try:
-            write_atomically(output, text)
-        except OSError as error:
-            raise InputError(
-                "output", str(output), f"cannot be written ({error.strerror})"
-            ) from None
-        typer.echo(f"wrote {output}", err=True)
+        write_file(output, text, "output")
+
+
+def write_file(path: Path, text: str, field: str) -> None:
+    """Write an output file whole or not at all; never over a file this command read."""
+    from protectcalc.cli.shell import write_atomically
+    from protectcalc.files import FileRefused, was_read
+
+    if was_read(path):
+        raise InputError(field, str(path), "is a file this command reads: not overwritten")
+    try:
+        write_atomically(path, text)
+    except FileRefused as refused:
+        raise InputError(field, str(path), refused.problem) from None
+    typer.echo(f"wrote {path}", err=True)
 
 
 def render(timeline: Timeline, output_format: OutputFormat, output: Path | None) -> None:
@@ -567,7 +575,7 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
                 errors.append((str(path), f"{path}: no order files (*.yaml, *.yml) in it"))
             for item in found:
                 add(item)
-        elif path.is_file():
+        elif path.exists():  # a device or FIFO too: the reader refuses it by name
             add(path)
         else:
             errors.append((str(path), f"{path}: no such file or folder"))
@@ -682,7 +690,7 @@ def replay(
 
         [cyan]protectcalc replay scenarios/fifty_three_days --update[/cyan]
     """
-    from protectcalc.cli.shell import now, write_atomically
+    from protectcalc.cli.shell import now
     from protectcalc.scenarios.replay import Replayer, Tally
     from protectcalc.scenarios.report import json_report, junit_report, text_report
 
@@ -693,13 +701,7 @@ def replay(
         case ReplayFormat.TEXT:
             emit(text_report(outcomes), None)
     if junit is not None:
-        try:
-            write_atomically(junit, junit_report(outcomes))
-        except OSError as error:
-            raise InputError(
-                "junit", str(junit), f"cannot be written ({error.strerror or error})"
-            ) from None
-        typer.echo(f"wrote {junit}", err=True)
+        write_file(junit, junit_report(outcomes), "junit")
     code = Tally.of(outcomes).exit_code
     if code:
         raise typer.Exit(code)
@@ -729,10 +731,14 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
 
 def run(args: list[str] | None = None) -> int:
     """Run the command line and return the exit code; every error becomes one line."""
-    from typer._click.exceptions import ClickException
+    from protectcalc.files import forget_reads
 
-    command = typer.main.get_command(app)
+    forget_reads()
+    _escape_unencodable()
     try:
+        from typer._click.exceptions import ClickException
+
+        command = typer.main.get_command(app)
         _refuse_repeated_options(command, sys.argv[1:] if args is None else args)
         result = command.main(args=args, prog_name="protectcalc", standalone_mode=False)
     except InputError as error:
@@ -751,6 +757,12 @@ def run(args: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except OSError as error:
+        # Files are read and written with their own messages; what is left is stdout
+        # (``> /dev/full``, a disk that filled up, a terminal that went away).
+        _quiet_broken_pipe()
+        shown = "standard output" if error.filename is None else str(error.filename)
+        return _fail(f"{shown}: cannot be written ({error.strerror or error})")
     except SystemExit:
         # typer catches a write to a closed pipe itself, wraps stdout in click's
         # PacifyFlushWrapper and exits 1 (our "mismatch" code): the reader left, stop quietly.
@@ -816,10 +828,27 @@ def _quiet_broken_pipe() -> int:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    code = run()
+    """Console-script entry point (through :mod:`protectcalc.__main__`, which guards imports)."""
     try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        code = _quiet_broken_pipe()
+        code = run()
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            code = _quiet_broken_pipe()
+        except OSError as error:
+            _quiet_broken_pipe()
+            code = _fail(f"standard output: cannot be written ({error.strerror or error})")
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        code = EXIT_INTERRUPTED
     sys.exit(code)
+
+
+def _escape_unencodable() -> None:
+    """A character the output cannot encode (``PYTHONIOENCODING=ascii`` and a Cyrillic
+    order name, a file name that is not UTF-8) is written as a ``\\u`` escape instead of
+    raising UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors="backslashreplace")

@@ -40,27 +40,77 @@ def system_zone() -> ZoneInfo:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temporary file beside it, then one rename.
+    """Write a whole file or nothing, and keep what is there: raises FileRefused, never more.
 
-    The file gets the permissions an ordinary write would give it: those of the file it
-    replaces, or 0666 less the umask for a new one (mkstemp alone would leave it 0600).
+    The text goes to a temporary file in the target's folder, then one rename replaces the
+    target, so a reader never sees half a file. A symlink is followed: the file it points
+    at is written and the link stays a link. The new file keeps the old one's permissions
+    and owner (a new file gets 0666 less the umask; mkstemp alone would leave it 0600).
+    Refused, with nothing written: a device, FIFO, socket or folder (a rename would replace
+    the node itself); a read-only file; a file with more than one hard link (a rename
+    would silently split the links, and writing in place could leave half a file); a file
+    whose owner cannot be kept.
     """
-    directory = path.parent if str(path.parent) else Path()
+    from protectcalc.files import FileRefused, kind_of
+
+    target = Path(os.path.realpath(path))
     try:
-        mode = path.stat().st_mode & 0o7777
-    except OSError:
+        info: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise FileRefused(f"cannot be written ({error.strerror or error})") from None
+    if info is None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    else:
+        kind = kind_of(info.st_mode)
+        if kind is not None:
+            raise FileRefused(f"is {kind}, not a regular file: not written")
+        if info.st_nlink > 1:
+            raise FileRefused(
+                f"has {info.st_nlink} hard links: not rewritten (a new file would split them)"
+            )
+        if not info.st_mode & 0o222 or not os.access(target, os.W_OK):
+            raise FileRefused("is read-only: not rewritten")
+        mode = info.st_mode & 0o7777
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:
+        raise FileRefused(f"cannot be written ({error.strerror or error})") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
-        Path(temporary).chmod(mode)
-        Path(temporary).replace(path)
+            stream.flush()
+            _keep_owner(stream.fileno(), info)
+            os.fchmod(stream.fileno(), mode)  # after fchown, which may clear set-id bits
+            os.fsync(stream.fileno())
+        Path(temporary).replace(target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise FileRefused(f"cannot be written ({error.strerror or error})") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _keep_owner(descriptor: int, old: os.stat_result | None) -> None:
+    """Give the new file the old one's owner and group, or refuse to replace it."""
+    from protectcalc.files import FileRefused
+
+    if old is None:
+        return
+    new = os.fstat(descriptor)
+    if (new.st_uid, new.st_gid) == (old.st_uid, old.st_gid):
+        return
+    try:
+        os.fchown(descriptor, old.st_uid, old.st_gid)
+    except PermissionError:
+        raise FileRefused(
+            f"belongs to user {old.st_uid}, group {old.st_gid}: not rewritten "
+            "(a new file would change its owner)"
+        ) from None
 
 
 def write_stdout(text: str) -> None:

@@ -21,7 +21,7 @@ from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import Source
 
 DEFAULT_RULE_SET = "aliexpress"
-_MAX_FILE_BYTES = 1_000_000
+_MAX_FILE_BYTES = 1024 * 1024
 
 REQUIRED_RULES: tuple[str, ...] = (
     "payment_window",
@@ -49,6 +49,28 @@ REQUIRED_RULES: tuple[str, ...] = (
     "shipping_premium",
 )
 """Every rule the engine reads; a rule set must define them all."""
+
+_TIMED = frozenset({"days", "hours"})
+_COUNTED = _TIMED | {"business_days"}
+RULE_UNITS: dict[str, frozenset[str]] = {
+    "processing_time": frozenset({"listing"}),
+    "delivery_period": frozenset({"listing"}),
+    "protection_extension_max": frozenset({"days"}),
+    "admin_extension": frozenset({"days"}),
+    "dispute_rounds": frozenset({"count"}),
+    "negotiation_limit": frozenset({"none", "days"}),
+    "seller_silence": frozenset({"none"}),
+    "escalated_response": _COUNTED,
+    "refund_after_cancel": _COUNTED,
+    "refund_after_dispute": _COUNTED,
+    "shipping_standard": _COUNTED,
+    "shipping_premium": _COUNTED,
+}
+"""The units the engine can compute each rule in (every other rule: days or hours).
+
+A rule file that gives a rule another unit is refused on load, by name, instead of
+failing deep inside the engine when the rule is first used.
+"""
 
 
 class Unit(StrEnum):
@@ -258,7 +280,23 @@ def load_rule_set(
     missing = [rule_id for rule_id in REQUIRED_RULES if rule_id not in data.rules]
     if missing:
         raise RuleSetError(f"rule set {origin}: missing rules: {', '.join(missing)}")
+    _check_units(data, origin)
     return RuleSet(data, readings)
+
+
+def _check_units(data: RuleSetFile, origin: str) -> None:
+    """Every reading of every rule the engine reads is in a unit the engine computes."""
+    for rule_id in REQUIRED_RULES:
+        rule = data.rules[rule_id]
+        allowed = RULE_UNITS.get(rule_id, _TIMED)
+        readings = [("", rule), *((f".alternatives.{n}", r) for n, r in rule.alternatives.items())]
+        for where, reading in readings:
+            if reading.unit.value not in allowed:
+                expected = " or ".join(sorted(allowed))
+                raise RuleSetError(
+                    f"rule set {origin}: rules.{rule_id}{where}.unit {reading.unit.value}: "
+                    f"this rule can only be in {expected}"
+                )
 
 
 def _read(source: str) -> tuple[str, str]:
@@ -269,12 +307,15 @@ def _read(source: str) -> tuple[str, str]:
                 "rules", source, f"is not a shipped rule set (known: {DEFAULT_RULE_SET})"
             )
         return resource.read_text(encoding="utf-8"), source
-    path = Path(source)
+    from protectcalc.files import FileRefused, read_limited
+
     try:
-        if path.stat().st_size > _MAX_FILE_BYTES:
-            raise RuleSetError(f"rule set {source}: larger than {_MAX_FILE_BYTES} bytes")
-        return path.read_text(encoding="utf-8"), source
-    except FileNotFoundError:
-        raise InputError("rules", source, "no such rule set file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RuleSetError(f"rule set {source}: cannot be read ({error})") from None
+        raw = read_limited(Path(source), _MAX_FILE_BYTES)
+    except FileRefused as refused:
+        if refused.problem == "no such file":
+            raise InputError("rules", source, "no such rule set file") from None
+        raise RuleSetError(f"rule set {source}: {refused.problem}") from None
+    try:
+        return raw.decode("utf-8"), source
+    except UnicodeDecodeError:
+        raise RuleSetError(f"rule set {source}: is not UTF-8 text") from None

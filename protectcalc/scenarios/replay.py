@@ -418,10 +418,12 @@ class Replayer:
     def update_file(self, path: Path, shown: str | None = None) -> Outcome:
         """Replay one file; when it fails, rewrite its expectations from what the engine gives.
 
-        The file is written (atomically, keeping its permissions) only when the rewritten
-        scenario passes; otherwise it is left alone and reported as failing.
+        The file is written (atomically, keeping its permissions, owner and symlinks; see
+        ``write_atomically`` for what is refused) only when the rewritten scenario passes;
+        otherwise it is left alone and reported as failing.
         """
         from protectcalc.cli.shell import write_atomically
+        from protectcalc.files import FileRefused
         from protectcalc.scenarios.update import updated_text
 
         started = time.perf_counter()
@@ -438,8 +440,8 @@ class Replayer:
             return outcome
         try:
             write_atomically(path, ("\ufeff" if bom else "") + new_text)
-        except OSError as error:
-            line = f"{label}: cannot be rewritten ({error.strerror or error})"
+        except FileRefused as refused:
+            line = f"{label}: {refused.problem}"
             return _error(label, outcome.name, [line], started)
         return replace(outcome, status=Status.UPDATED, seconds=_since(started))
 
@@ -632,7 +634,7 @@ def find_scenarios(targets: Sequence[str]) -> tuple[list[tuple[Path, str]], list
                 )
             for item in files:
                 add(item)
-        elif path.is_file():
+        elif path.exists():  # a device or FIFO too: the reader refuses it by name
             add(path)
         elif any(char in target for char in "*?["):
             matches = sorted(glob.glob(target, recursive=True))  # noqa: PTH207 (any user pattern)

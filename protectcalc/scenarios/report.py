@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
@@ -137,5 +138,10 @@ def junit_report(outcomes: Sequence[Outcome], suite: str = "protectcalc replay")
                 f"{item.label} {item.expected} -> {item.actual}" for item in outcome.differences
             )
     ElementTree.indent(root)
-    body = ElementTree.tostring(root, encoding="unicode")
+    body = _XML_ILLEGAL.sub("\ufffd", ElementTree.tostring(root, encoding="unicode"))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 cannot hold: control characters, and the lone surrogates that stand for
+the bytes of a file name that is not UTF-8 (``os.fsdecode``); each becomes U+FFFD."""

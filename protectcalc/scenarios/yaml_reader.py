@@ -145,21 +145,15 @@ class YamlDocument:
 
 def read_file_text(path: Path, shown: str) -> tuple[str, bool]:
     """The file's text and whether it began with a UTF-8 byte-order mark."""
+    from protectcalc.files import FileRefused, read_limited
+
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise FileProblems(shown, [Problem("no such file")]) from None
-    except IsADirectoryError:
-        raise FileProblems(shown, [Problem("is a folder, not a YAML file")]) from None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise FileProblems(shown, [Problem(f"cannot be read ({reason})")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise FileProblems(
-            shown,
-            [Problem(f"is larger than {MAX_FILE_BYTES // 1024} KiB: not a scenario or order file")],
-        )
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except FileRefused as refused:
+        problem = refused.problem.replace("not a regular file", "not a YAML file")
+        if problem.startswith("is larger than"):
+            problem += ": not a scenario or order file"
+        raise FileProblems(shown, [Problem(problem)]) from None
     return decode(raw, shown)
 
 

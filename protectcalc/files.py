@@ -1,0 +1,102 @@
+"""Every file protectcalc reads goes through :func:`read_limited`.
+
+A path may name anything: ``/dev/zero`` (endless), a FIFO (blocks until a writer comes), a
+directory, a multi-gigabyte log. Only a regular file is read, and never more than the limit
+allows, so a wrong path costs one line of error, not memory or a hung terminal. The files
+read are remembered (device and inode) so that ``-o`` can refuse to overwrite its own input.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+class FileRefused(Exception):
+    """A path that is not read: ``problem`` says why, in words for a one-line message."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+_READ: set[tuple[int, int]] = set()
+"""(device, inode) of every file read since :func:`forget_reads` (the current command)."""
+
+
+def kind_of(mode: int) -> str | None:
+    """What a non-regular file is, in words (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The whole content of a regular file of at most ``limit`` bytes.
+
+    Opened without blocking (a FIFO would otherwise wait for a writer) and checked with
+    ``fstat`` on the open descriptor, so a path swapped after the check is still caught.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise FileRefused("no such file") from None
+    except IsADirectoryError:
+        raise FileRefused("is a folder, not a regular file") from None
+    except OSError as error:
+        raise FileRefused(f"cannot be read ({error.strerror or error})") from None
+    try:
+        info = os.fstat(descriptor)
+        kind = kind_of(info.st_mode)
+        if kind is not None:
+            raise FileRefused(f"is {kind}, not a regular file")
+        if info.st_size > limit:
+            raise FileRefused(f"is larger than {_size(limit)}")
+        chunks: list[bytes] = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(descriptor, min(left, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        if len(data) > limit:  # it grew while being read
+            raise FileRefused(f"is larger than {_size(limit)}")
+        _READ.add((info.st_dev, info.st_ino))
+        return data
+    except OSError as error:
+        raise FileRefused(f"cannot be read ({error.strerror or error})") from None
+    finally:
+        os.close(descriptor)
+
+
+def was_read(path: Path) -> bool:
+    """True when ``path`` (after symlinks) is a file this command has read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return (info.st_dev, info.st_ino) in _READ
+
+
+def forget_reads() -> None:
+    """Start a new command: nothing has been read yet."""
+    _READ.clear()
+
+
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} MiB"
+    if limit >= 1024 and limit % 1024 == 0:
+        return f"{limit // 1024} KiB"
+    return f"{limit} bytes"
