@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from protectcalc import __version__
-from protectcalc.errors import InputError, RuleSetError
+from protectcalc.errors import InputError, RuleSetError, error_lines
 from protectcalc.model import Order, Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render import OutputFormat
@@ -521,7 +521,7 @@ def due(
             with _located_in(path, used):
                 parsed, result = compute_order(used)
         except (InputError, RuleSetError) as error:
-            errors.append((str(path), _file_message(path, error)))
+            errors.extend((str(path), _file_message(path, line)) for line in error_lines(error))
             continue
         computed.append((name, path, parsed, result))
     rows = due_rows(computed, span)
@@ -599,9 +599,8 @@ def _located_in(path: Path, used: OrderInput) -> Any:
     return errors_located_in(path, used)
 
 
-def _file_message(path: Path, error: Exception) -> str:
+def _file_message(path: Path, text: str) -> str:
     """One line naming the file: ``orders/a.yaml:4:14: order.confirmed 2026-02-30: ...``."""
-    text = str(error)
     return text if text.startswith(str(path)) else f"{path}: {text}"
 
 
@@ -742,7 +741,9 @@ def run(args: list[str] | None = None) -> int:
         _refuse_repeated_options(command, sys.argv[1:] if args is None else args)
         result = command.main(args=args, prog_name="protectcalc", standalone_mode=False)
     except InputError as error:
-        return _fail(str(error))
+        for line in error_lines(error)[:-1]:
+            _fail(line)
+        return _fail(error_lines(error)[-1])
     except RuleSetError as error:
         return _fail(str(error))
     except ClickException as error:
