@@ -38,5 +38,38 @@ class InputError(ValueError):
         return f"{label} {shown}: {self.problem}"
 
 
+class InputErrors(InputError):
+    """Several problems found at once (an order file with more than one bad value).
+
+    The shell prints one line per problem; code that handles one :class:`InputError` sees
+    the first.
+    """
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = tuple(errors)
+        first = errors[0]
+        super().__init__(first.field, first.value, first.problem)
+        self.args = (str(first),)
+
+    def lines(self) -> list[str]:
+        """One line per problem."""
+        return [str(error) for error in self.errors]
+
+
+def error_lines(error: Exception) -> list[str]:
+    """The lines an error prints: one per problem."""
+    if isinstance(error, InputErrors):
+        return error.lines()
+    return [str(error)]
+
+
+def raise_all(errors: list[InputError]) -> None:
+    """Raise the problems found, one or several; nothing when there are none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
+
+
 class RuleSetError(ValueError):
     """A rule set file that cannot be read or does not validate."""

@@ -189,6 +189,18 @@ class Milestone:
             return getattr(self, name)
         return None
 
+    @property
+    def last_day(self) -> date:
+        """The local date of the last moment before the milestone falls due (SPEC 2.3).
+
+        A deadline is the first moment when it is too late, so one at local midnight leaves the
+        day before as the last day to act. A business-day result is a date that falls due as it
+        begins (SPEC 2.1), so its last day is the day before that date too.
+        """
+        if self.at is None:
+            return self.day - timedelta(days=1)
+        return (self.at - timedelta(microseconds=1)).date()
+
 
 @dataclass(frozen=True)
 class NextAction:

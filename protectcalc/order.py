@@ -8,13 +8,14 @@ time comes in as an argument.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from protectcalc.clock import RawTime, parse_instant, parse_zone, utc
-from protectcalc.errors import InputError, option_label
+from protectcalc.errors import InputError, option_label, raise_all
 from protectcalc.model import SINGLE_EVENTS, DisputeOutcome, Order, PaymentMethod, Shipping
 
 if TYPE_CHECKING:
@@ -71,40 +72,71 @@ class OrderInput:
 
 
 def build_order(raw: OrderInput, now: datetime, default_zone: ZoneInfo) -> tuple[Order, datetime]:
-    """Parse and check an order; returns it with the ``as_of`` moment (``now`` by default)."""
-    zone = parse_zone(raw.tz) if raw.tz is not None else default_zone
+    """Parse and check an order; returns it with the ``as_of`` moment (``now`` by default).
+
+    Every bad value is reported, not only the first (:class:`InputErrors`), so a file with
+    several mistakes is fixed in one go.
+    """
+    errors: list[InputError] = []
+
+    def attempt(parse: Callable[[], _T], fallback: _T) -> _T:
+        try:
+            return parse()
+        except InputError as error:
+            errors.append(error)
+            return fallback
+
+    utc_zone = ZoneInfo("UTC")
+    zone = attempt(lambda: parse_zone(raw.tz) if raw.tz is not None else default_zone, utc_zone)
 
     def instant(value: RawTime | None, field: str) -> datetime | None:
         if value is None:
             return None
-        return parse_instant(value, zone, now, field=field, dayfirst=raw.dayfirst)
+        return attempt(
+            lambda: parse_instant(value, zone, now, field=field, dayfirst=raw.dayfirst), None
+        )
 
     events = {name: instant(getattr(raw, name), name) for name in SINGLE_EVENTS}
-    seller = tuple(
-        parse_instant(v, zone, now, field="seller_responded", dayfirst=raw.dayfirst)
-        for v in raw.seller_responded
-    )
-    buyer = tuple(
-        parse_instant(v, zone, now, field="buyer_responded", dayfirst=raw.dayfirst)
-        for v in raw.buyer_responded
-    )
+    seller = tuple(instant(v, "seller_responded") for v in raw.seller_responded)
+    buyer = tuple(instant(v, "buyer_responded") for v in raw.buyer_responded)
     as_of = instant(raw.as_of, "as_of") or now.astimezone(zone)
+    extended = tuple(_extension(value, attempt) for value in raw.extended)
+    outcome = attempt(lambda: _choice(DisputeOutcome, raw.dispute_outcome, "dispute_outcome"), None)
+    processing = attempt(
+        lambda: _days(raw.processing_days, "processing_days", low=0, high=365), None
+    )
+    delivery = attempt(lambda: _days(raw.delivery_days, "delivery_days", low=1, high=365), None)
+    buyer_country = attempt(lambda: _country(raw.buyer_country, "buyer_country"), None)
+    subdivision = attempt(lambda: _subdivision(raw.buyer_subdivision, raw.buyer_country), None)
+    seller_country = attempt(lambda: _country(raw.seller_country, "seller_country"), None)
+    payment = attempt(lambda: _choice(PaymentMethod, raw.payment_method, "payment_method"), None)
+    shipping = attempt(lambda: _choice(Shipping, raw.shipping, "shipping"), None)
+    raise_all(errors)
     order = Order(
         timezone=zone,
-        seller_responded=seller,
-        buyer_responded=buyer,
-        dispute_outcome=_choice(DisputeOutcome, raw.dispute_outcome, "dispute_outcome"),
-        processing_days=_days(raw.processing_days, "processing_days", low=0, high=365),
-        delivery_days=_days(raw.delivery_days, "delivery_days", low=1, high=365),
-        extended=tuple(_days(v, "extended", low=1, high=3650) or 0 for v in raw.extended),
-        buyer_country=_country(raw.buyer_country, "buyer_country"),
-        buyer_subdivision=_subdivision(raw.buyer_subdivision, raw.buyer_country),
-        seller_country=_country(raw.seller_country, "seller_country") or "CN",
-        payment_method=_choice(PaymentMethod, raw.payment_method, "payment_method"),
-        shipping=_choice(Shipping, raw.shipping, "shipping") or Shipping.STANDARD,
+        seller_responded=tuple(at for at in seller if at is not None),
+        buyer_responded=tuple(at for at in buyer if at is not None),
+        dispute_outcome=outcome,
+        processing_days=processing,
+        delivery_days=delivery,
+        extended=extended,
+        buyer_country=buyer_country,
+        buyer_subdivision=subdivision,
+        seller_country=seller_country or "CN",
+        payment_method=payment,
+        shipping=shipping or Shipping.STANDARD,
         **events,
     )
     return order, as_of
+
+
+_T = TypeVar("_T")
+
+
+def _extension(
+    value: RawCount, attempt: Callable[[Callable[[], int | None], int], int | None]
+) -> int:
+    return attempt(lambda: _days(value, "extended", low=1, high=3650), 0) or 0
 
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,6}")

@@ -126,7 +126,9 @@ def test_timeline_csv_exact_rows() -> None:
     result = invoke(["timeline", *EXAMPLE, "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert result.stdout.splitlines()[0] == "id,date,at,projected,actor,rule,explain,sources"
+    assert result.stdout.splitlines()[0] == (
+        "id,date,at,projected,actor,rule,explain,sources,last_day"
+    )
     assert [row["id"] for row in rows if row["at"]] == [
         "safe_dispute_open",
         "protection_end",
@@ -149,6 +151,7 @@ def test_timeline_csv_exact_rows() -> None:
         "explain": "receipt confirmed 2026-03-01 00:00 + 15 days of protection after "
         "confirmation; the last moment to open a dispute",
         "sources": "000_6f6c5fe111c31055.txt;004_a43b1fa066a5da86.txt",
+        "last_day": "2026-03-15",
     }
     escalation = next(row for row in rows if row["id"] == "escalation")
     assert escalation["at"] == "2026-04-23T00:00+03:00"
@@ -161,11 +164,11 @@ def test_timeline_table() -> None:
     text = result.stdout
     assert "\x1b[" not in text  # no colour when not on a terminal
     assert "Timeline (Europe/Moscow, rules aliexpress)" in text
-    assert "2026-03-16 Mon" in text
+    assert "2026-03-15 Sun" in text and "until 24:00 MSK" in text
     assert "Protection ends: last moment to open a dispute" in text
     assert "Phase as of 2026-03-02 12:00 MSK: confirmed" in text
-    assert "Deadline: 2026-03-16 00:00 MSK (13d 12h left)" in text
-    assert "Safe to act by: 2026-03-15 00:00 MSK" in text
+    assert "Deadline: 2026-03-15 Sun, until 24:00 MSK (13d 12h left)" in text
+    assert "Safe to act by: 2026-03-14 Sat, until 24:00 MSK" in text
     assert "escalation 2026-04-23, 53 days in all" in text
 
 
@@ -323,7 +326,7 @@ def test_piping_into_head_ends_quietly() -> None:
     done = subprocess.run(
         ["bash", "-c", command], capture_output=True, text=True, env=subprocess_env(), timeout=60
     )
-    assert done.stdout == "id,date,at,projected,actor,rule,explain,sources\n"
+    assert done.stdout == "id,date,at,projected,actor,rule,explain,sources,last_day\n"
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == "status=0"
 

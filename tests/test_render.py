@@ -147,13 +147,26 @@ def test_ics_has_the_buyers_deadlines_and_the_escalation() -> None:
 
 
 def test_ics_timed_events_carry_their_zone() -> None:
-    text = render_ics(example())
-    assert "DTSTART;TZID=Europe/Moscow:20260316T000000\r\n" in text
+    timeline = timeline_for(confirmed="2026-03-01T14:30", tz="Europe/Moscow", as_of="2026-03-02")
+    text = render_ics(timeline)
+    assert "DTSTART;TZID=Europe/Moscow:20260316T143000\r\n" in text
     assert "BEGIN:VTIMEZONE\r\nTZID:Europe/Moscow\r\n" in text
     end = by_summary(text)["Protection ends: last moment to open a dispute"]
     start = end.get("dtstart").dt  # type: ignore[attr-defined]
-    assert start == datetime(2026, 3, 16, tzinfo=MSK)
+    assert start == datetime(2026, 3, 16, 14, 30, tzinfo=MSK)
     assert start.utcoffset() == timedelta(hours=3)
+
+
+def test_ics_midnight_deadline_sits_on_its_last_day() -> None:
+    """protection_end 16 March 00:00 is the end of 15 March: an all-day event on 15 March."""
+    text = render_ics(example())
+    end = by_summary(text)["Protection ends: last moment to open a dispute"]
+    assert end.get("dtstart").dt == date(2026, 3, 15)  # type: ignore[attr-defined]
+    assert end.get("dtend").dt == date(2026, 3, 16)  # type: ignore[attr-defined]
+    assert "DTSTART;VALUE=DATE:20260315\r\n" in text
+    assert "DTSTART;TZID=Europe/Moscow:20260316T000000" not in text
+    assert "TRIGGER;RELATED=END:-P1D\r\n" in text  # one margin before the deadline itself
+    assert "Last day: 2026-03-15 Sun, until 24:00 MSK." in str(end.get("description"))
 
 
 def test_ics_utc_orders_are_written_in_utc() -> None:
@@ -237,10 +250,11 @@ def test_ics_business_day_milestone_is_an_all_day_event() -> None:
     )
     others = tuple(item for item in timeline.milestones if item.id != business.id)
     text = render_ics(replace(timeline, milestones=(*others, business)))
-    assert "DTSTART;VALUE=DATE:20260507\r\n" in text
-    assert "DTEND;VALUE=DATE:20260508\r\n" in text
+    # due as 7 May begins, so 6 May is the last day
+    assert "DTSTART;VALUE=DATE:20260506\r\n" in text
+    assert "DTEND;VALUE=DATE:20260507\r\n" in text
     event = by_summary(text)["Answer the mediator by (planned)"]
-    assert event.get("dtstart").dt == date(2026, 5, 7)  # type: ignore[attr-defined]
+    assert event.get("dtstart").dt == date(2026, 5, 6)  # type: ignore[attr-defined]
 
 
 def test_ics_stamp_is_the_as_of_moment() -> None:
@@ -273,5 +287,5 @@ def test_ics_reminders_follow_the_rule_sets_safety_margin(tmp_path: Path) -> Non
     )
     assert timeline.safety_margin == timedelta(days=2)
     text = render_ics(timeline)
-    assert "TRIGGER:-P2D\r\n" in text
-    assert "TRIGGER:-P1D\r\n" not in text
+    assert "TRIGGER;RELATED=END:-P2D\r\n" in text
+    assert "-P1D\r\n" not in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -319,11 +320,10 @@ def test_output_onto_a_symlink_writes_its_target_and_keeps_the_link(tmp_path: Pa
 
 
 def test_output_onto_a_device_fifo_or_folder_is_refused(tmp_path: Path) -> None:
+    """Devices are made here (or linked to), never named in /dev: code without the fix,
+    run as root, would rename its temporary file over the real /dev/null."""
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    assert one_line([*JSON, "-o", "/dev/null"]) == (
-        "protectcalc: --output /dev/null: is a device, not a regular file: not written"
-    )
     assert one_line([*JSON, "-o", str(fifo)]) == (
         f"protectcalc: --output {fifo}: is a FIFO (named pipe), not a regular file: not written"
     )
@@ -332,10 +332,20 @@ def test_output_onto_a_device_fifo_or_folder_is_refused(tmp_path: Path) -> None:
     assert one_line([*JSON, "-o", str(link)]) == (
         f"protectcalc: --output {link}: is a device, not a regular file: not written"
     )
+    made = ["pipe", "to-null"]
+    if os.geteuid() == 0:
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        assert one_line([*JSON, "-o", str(device)]) == (
+            f"protectcalc: --output {device}: is a device, not a regular file: not written"
+        )
+        assert stat.S_ISCHR(device.stat().st_mode)
+        made.insert(0, "null")
     assert one_line([*JSON, "-o", str(tmp_path)]) == (
         f"protectcalc: Invalid value for '--output' / '-o': file '{tmp_path}' is a directory."
     )
-    assert sorted(item.name for item in tmp_path.iterdir()) == ["pipe", "to-null"]
+    assert sorted(item.name for item in tmp_path.iterdir()) == made
+    assert link.is_symlink()
 
 
 def test_output_onto_the_file_being_read_is_refused(tmp_path: Path) -> None:

@@ -222,7 +222,7 @@ def test_post_confirmation_protection_ends_at_once_reading() -> None:
     assert result.phase is Phase.PROTECTION_EXPIRED
     assert "protection_ended" in {warning.code for warning in result.warnings}
     assert result.summary.total_days is None
-    assert result.next is not None and result.next.deadline is None
+    assert result.next is None  # protection_expired: nothing left to do
 
 
 # --- safety_margin (1 day) --------------------------------------------------------------
@@ -565,9 +565,8 @@ def test_next_action_when_awaiting_payment() -> None:
 
 def test_next_action_when_protection_expired() -> None:
     result = timeline_for(confirmed="2026-02-01", tz=TZ, as_of="2026-03-02")
-    assert result.next is not None
-    assert result.next.milestone is None and result.next.deadline is None
-    assert "Protection has ended" in result.next.action
+    assert result.phase.value == "protection_expired"
+    assert result.next is None  # nothing is left to do: JSON next is null
 
 
 # --- summary: the 53-day plan of 000 ----------------------------------------------------

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from protectcalc import __version__
-from protectcalc.errors import InputError, RuleSetError
+from protectcalc.errors import InputError, RuleSetError, error_lines
 from protectcalc.model import Order, Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render import OutputFormat
@@ -38,6 +38,29 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
 )
+
+
+def _flags_without_placeholder() -> None:
+    """--help shows no ``<bool>`` after a flag (--update, --dayfirst, --help): it takes no value.
+
+    Typer prints each option's type, and a flag's type is ``<bool>``; a reader then types
+    ``--update true``. Its rich help asks ``display_type_rich`` for the text, so a flag answers
+    with nothing. Options that take a value are unchanged.
+    """
+    from typer.core import TyperOption
+
+    original = TyperOption.display_type_rich
+    if getattr(original, "_protectcalc", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    display_type_rich._protectcalc = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_placeholder()
 
 EVENTS_PANEL = "Order events (YYYY-MM-DD, YYYY-MM-DDTHH:MM[+HH:MM], today, yesterday, now)"
 LISTING_PANEL = "Listing, place and rules"
@@ -263,6 +286,31 @@ FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", help="table (default), json, csv or ics.", case_sensitive=False),
 ]
+
+
+class StatusFormat(StrEnum):
+    """The formats ``status`` and ``rules`` accept (--help lists only these)."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+class DueFormat(StrEnum):
+    """The formats ``due`` accepts (--help lists only these)."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+StatusFormatOption = Annotated[
+    StatusFormat,
+    typer.Option("--format", "-f", help="table (default) or json.", case_sensitive=False),
+]
+DueFormatOption = Annotated[
+    DueFormat,
+    typer.Option("--format", "-f", help="table (default), json or csv.", case_sensitive=False),
+]
 OutputOption = Annotated[
     Path | None,
     typer.Option(
@@ -400,7 +448,7 @@ WithinOption = Annotated[
 def status(
     order: OrderInput,
     within: WithinOption = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    output_format: StatusFormatOption = StatusFormat.TABLE,
 ) -> None:
     """Say where an order stands: the phase, what to do next, by when, and the time left.
 
@@ -412,19 +460,17 @@ def status(
 
         [cyan]protectcalc status --confirmed 2026-03-01 --tz Europe/Moscow[/cyan]
 
-    From cron: warn when a deadline is less than two days away:
+    From cron: warn when a deadline is less than two days away (exit 3; 2 is bad input):
 
-        [cyan]protectcalc status order.yaml --within 2d || notify-send "AliExpress deadline"[/cyan]
+        [cyan]protectcalc status order.yaml --within 2d; [ $? = 3 ] && notify-send "Act"[/cyan]
     """
     from protectcalc.clock import parse_duration
     from protectcalc.engine.status import order_status
 
     span = parse_duration(within, "within") if within is not None else None
-    if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise InputError("format", output_format.value, "status can be shown as table or json")
     parsed, computed = compute_order(order)
     result = order_status(parsed, computed, span)
-    if output_format is OutputFormat.JSON:
+    if output_format is StatusFormat.JSON:
         from protectcalc.render.statusout import render_status_json
 
         emit(render_status_json(result), None)
@@ -456,7 +502,16 @@ def due(
             show_default=False,
         ),
     ] = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            metavar="ZONE",
+            help="The zone of a date-only --as-of (default: the system zone).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: DueFormatOption = DueFormat.TABLE,
 ) -> None:
     """List every upcoming deadline of yours across many order files, soonest first.
 
@@ -476,34 +531,37 @@ def due(
     from protectcalc.engine.status import due_rows
 
     span = parse_duration(within, "within") if within is not None else None
-    if output_format is OutputFormat.ICS:
-        raise InputError("format", output_format.value, "due can be shown as table, json or csv")
-    if as_of is not None:
-        from protectcalc.cli.shell import now
-        from protectcalc.clock import parse_instant
+    from protectcalc.cli.shell import now, system_zone
+    from protectcalc.clock import parse_instant, parse_zone
 
-        parse_instant(as_of, _utc_zone(), now(), field="as_of")  # a bad --as-of fails once, here
+    # One instant for every order: a date-only --as-of is 00:00 in --tz (or the system zone),
+    # not each order's own local midnight, so equal deadlines show equal time left.
+    zone = parse_zone(tz, "tz") if tz is not None else system_zone()
+    moment = parse_instant(as_of, zone, now(), field="as_of") if as_of is not None else now()
     files, errors = _order_files(paths or [Path()])
     computed = []
     for path in files:
         try:
             name, raw = _load_named_order(path)
-            used = replace(raw, as_of=as_of)
+            used = replace(raw, as_of=moment)
             with _located_in(path, used):
                 parsed, result = compute_order(used)
         except (InputError, RuleSetError) as error:
-            errors.append((str(path), _file_message(path, error)))
+            errors.extend((str(path), _file_message(path, line)) for line in error_lines(error))
             continue
         computed.append((name, path, parsed, result))
     rows = due_rows(computed, span)
     for _path, message in errors:
         sys.stderr.write(f"protectcalc: {message}\n")
+    if errors and not computed:
+        # Not one order was read: a bare header or "no deadlines" would read as "all clear".
+        raise typer.Exit(EXIT_BAD_INPUT)
     match output_format:
-        case OutputFormat.JSON:
+        case DueFormat.JSON:
             from protectcalc.render.statusout import render_due_json
 
             emit(render_due_json(rows, errors), None)
-        case OutputFormat.CSV:
+        case DueFormat.CSV:
             from protectcalc.render.statusout import render_due_csv
 
             emit(render_due_csv(rows), None)
@@ -521,6 +579,15 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """The YAML files named or inside the folders named (hidden folders skipped), sorted."""
     files: list[Path] = []
     errors: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+
+    def add(found: Path) -> None:
+        # The same file named twice, or through a symlink, is listed once.
+        real = found.resolve()
+        if real not in seen:
+            seen.add(real)
+            files.append(found)
+
     for path in paths:
         if path.is_dir():
             found = sorted(
@@ -532,9 +599,10 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
             )
             if not found:
                 errors.append((str(path), f"{path}: no order files (*.yaml, *.yml) in it"))
-            files.extend(found)
+            for item in found:
+                add(item)
         elif path.exists():  # a device or FIFO too: the reader refuses it by name
-            files.append(path)
+            add(path)
         else:
             errors.append((str(path), f"{path}: no such file or folder"))
     return files, errors
@@ -557,9 +625,8 @@ def _located_in(path: Path, used: OrderInput) -> Any:
     return errors_located_in(path, used)
 
 
-def _file_message(path: Path, error: Exception) -> str:
+def _file_message(path: Path, text: str) -> str:
     """One line naming the file: ``orders/a.yaml:4:14: order.confirmed 2026-02-30: ...``."""
-    text = str(error)
     return text if text.startswith(str(path)) else f"{path}: {text}"
 
 
@@ -677,13 +744,16 @@ def run(args: list[str] | None = None) -> int:
         from typer._click.exceptions import ClickException
 
         command = typer.main.get_command(app)
+        _refuse_repeated_options(command, sys.argv[1:] if args is None else args)
         result = command.main(args=args, prog_name="protectcalc", standalone_mode=False)
     except InputError as error:
-        return _fail(str(error))
+        for line in error_lines(error)[:-1]:
+            _fail(line)
+        return _fail(error_lines(error)[-1])
     except RuleSetError as error:
         return _fail(str(error))
     except ClickException as error:
-        message = error.format_message().replace("\n", " ").strip()
+        message = error.format_message().replace("\n", " ").replace("Value error, ", "").strip()
         if not message:  # `protectcalc` alone: the help was shown, nothing more to say
             return error.exit_code
         return _fail(message, error.exit_code)
@@ -709,6 +779,50 @@ def run(args: list[str] | None = None) -> int:
             return _quiet_broken_pipe()
         raise
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _refuse_repeated_options(group: Any, args: list[str]) -> None:
+    """A single-valued option given twice is an error naming it, not last-one-wins.
+
+    Click keeps the last value silently, so ``--confirmed 2026-03-01 --confirmed 2026-03-05``
+    would judge an order the user did not describe. ``--reading`` may repeat, once per rule.
+    """
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    command = getattr(group, "commands", {}).get(name)
+    if name is None or command is None:
+        return
+    takes_value: dict[str, Any] = {}
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        for opt in (*param.opts, *param.secondary_opts):
+            takes_value[opt] = param
+    seen: dict[str, list[str]] = {}
+    position = args.index(name) + 1
+    while position < len(args):
+        token = args[position]
+        position += 1
+        if token == "--":
+            break
+        flag, has_value, inline = token.partition("=")
+        param = takes_value.get(flag if token.startswith("--") else token)
+        if param is None:
+            continue
+        value = inline if has_value else ""
+        if not param.is_flag and not has_value and position < len(args):
+            value = args[position]
+            position += 1
+        seen.setdefault(param.name, []).append(value)
+        label = param.opts[0]
+        if param.name == "readings":
+            rules_named = [item.partition("=")[0].strip() for item in seen[param.name]]
+            if rules_named.count(rules_named[-1]) > 1:
+                raise InputError(
+                    label, None, f"gives a reading for {rules_named[-1]} twice; give it once"
+                )
+        elif not param.multiple and not param.is_flag and len(seen[param.name]) > 1:
+            shown = ", then ".join(seen[param.name])
+            raise InputError(label, None, f"is given more than once ({shown}); give it once")
 
 
 def _quiet_broken_pipe() -> int:

@@ -11,7 +11,9 @@ from typing import Annotated
 
 import typer
 
-rules_app = typer.Typer(
+from protectcalc.cli import StatusFormat, StatusFormatOption
+
+rules_app: typer.Typer = typer.Typer(
     rich_markup_mode="rich",
     invoke_without_command=True,
     no_args_is_help=False,
@@ -27,9 +29,7 @@ RulesOption = Annotated[
 def rules(
     context: typer.Context,
     rule_set: RulesOption = None,
-    output_format: Annotated[
-        str, typer.Option("--format", "-f", help="table (default) or json.")
-    ] = "table",
+    output_format: StatusFormatOption = StatusFormat.TABLE,
 ) -> None:
     """Show a rule set: each rule's value, meaning, sources, and the other readings.
 
@@ -46,18 +46,14 @@ def rules(
     if context.invoked_subcommand is not None:
         return
     from protectcalc.cli import console_out, emit
-    from protectcalc.errors import InputError
     from protectcalc.render.rulesout import render_rules_json, render_rules_table
     from protectcalc.rules import load_rule_set
 
     loaded = load_rule_set(rule_set)
-    match output_format.lower():
-        case "json":
-            emit(render_rules_json(loaded), None)
-        case "table":
-            console_out(render_rules_table(loaded))
-        case _:
-            raise InputError("format", output_format, "rules can be shown as table or json")
+    if output_format is StatusFormat.JSON:
+        emit(render_rules_json(loaded), None)
+    else:
+        console_out(render_rules_table(loaded))
 
 
 @rules_app.command("list")

@@ -20,11 +20,14 @@ def now() -> datetime:
 def system_zone() -> ZoneInfo:
     """The machine's IANA zone: ``TZ`` when set, else /etc/localtime, else UTC."""
     name = os.environ.get("TZ", "").strip().lstrip(":")
-    if name:
+    if name and not name.startswith("/"):
         return parse_zone(name, "TZ")
+    # POSIX also allows a file: TZ=:/etc/localtime or TZ=/usr/share/zoneinfo/Europe/Moscow.
     try:
-        target = Path("/etc/localtime").resolve(strict=True)
+        target = Path(name or "/etc/localtime").resolve(strict=True)
     except OSError:
+        if name:
+            return parse_zone(name, "TZ")  # an error naming TZ, never a silent UTC
         return ZoneInfo("UTC")
     parts = target.parts
     if "zoneinfo" in parts:

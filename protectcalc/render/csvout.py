@@ -8,7 +8,18 @@ import io
 from protectcalc.model import Timeline
 from protectcalc.render.jsonout import iso
 
-CSV_COLUMNS = ("id", "date", "at", "projected", "actor", "rule", "explain", "sources")
+CSV_COLUMNS = (
+    "id",
+    "date",
+    "at",
+    "projected",
+    "actor",
+    "rule",
+    "explain",
+    "sources",
+    "last_day",
+)
+"""``last_day`` came later, so it is last: scripts that cut the first columns keep working."""
 
 
 def render_csv(timeline: Timeline) -> str:
@@ -27,6 +38,7 @@ def render_csv(timeline: Timeline) -> str:
                 item.rule,
                 item.explain,
                 ";".join(dict.fromkeys(src.name for src in item.sources)),
+                item.last_day.isoformat(),
             ]
         )
     return buffer.getvalue()

@@ -6,8 +6,11 @@ with a reminder one safety margin before each. Pure: the timeline goes in, the t
 
 - one VEVENT per milestone the buyer must act on (actor buyer, not a given event) and one for
   the escalation; a timed deadline has DTSTART with its zone's TZID (a VTIMEZONE is included)
-  or in UTC, and no DTEND (an instant, RFC 5545 3.6.1); a business-day milestone (``at`` None)
-  is an all-day event;
+  or in UTC, and no DTEND (an instant, RFC 5545 3.6.1);
+- a deadline at local midnight, and a business-day milestone (``at`` None, due as its date
+  begins), is an all-day event on its last day (``Milestone.last_day``), not on the next day:
+  a buyer who sees "16 March" in the calendar would act a day late (SPEC 2.3). Its reminder is
+  one safety margin before the event's end, the deadline itself;
 - the UID is a hash of the milestone id and its instant (or date), so exporting again gives
   the same UIDs, whatever the order of the list, and a calendar updates instead of doubling;
 - DTSTAMP is the timeline's ``as_of`` in UTC, so the same input gives the same file.
@@ -23,6 +26,7 @@ from icalendar import Alarm, Calendar, Event
 from protectcalc import __version__
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
+from protectcalc.render.when import when_text
 
 
 def render_ics(timeline: Timeline) -> str:
@@ -42,7 +46,7 @@ def render_ics(timeline: Timeline) -> str:
     chosen = [item for item in timeline.milestones if _on_calendar(item)]
     for item in chosen:
         calendar.add_component(_event(item, stamp, margin, timeline.projected_note))
-    days = [item.day for item in chosen] or [timeline.as_of.date()]
+    days = [item.last_day for item in chosen] or [timeline.as_of.date()]
     calendar.add_missing_timezones(
         first_date=date(min(days).year - 1, 1, 1), last_date=date(max(days).year + 2, 1, 1)
     )
@@ -68,10 +72,12 @@ def _event(item: Milestone, stamp: datetime, margin: timedelta, planned: str | N
     summary = label(item) + (" (planned)" if item.projected else "")
     event.add("summary", summary)
     event.add("description", _description(item, planned))
-    if item.at is None:
-        event.add("dtstart", item.day)
-        event.add("dtend", item.day + timedelta(days=1))
+    all_day = item.at is None or _at_midnight(item.at)
+    if all_day:
+        event.add("dtstart", item.last_day)
+        event.add("dtend", item.last_day + timedelta(days=1))
     else:
+        assert item.at is not None
         event.add("dtstart", _ical_instant(item.at))
     event.add("transp", "TRANSPARENT")
     event.add("categories", [item.actor.value, "projected" if item.projected else "deadline"])
@@ -79,9 +85,16 @@ def _event(item: Milestone, stamp: datetime, margin: timedelta, planned: str | N
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"Reminder: {summary}")
-        alarm.add("trigger", -margin)
+        if all_day:
+            alarm.add("trigger", -margin, parameters={"RELATED": "END"})
+        else:
+            alarm.add("trigger", -margin)
         event.add_component(alarm)
     return event
+
+
+def _at_midnight(moment: datetime) -> bool:
+    return moment.hour == moment.minute == moment.second == moment.microsecond == 0
 
 
 def _ical_instant(moment: datetime) -> datetime:
@@ -93,7 +106,7 @@ def _ical_instant(moment: datetime) -> datetime:
 
 
 def _description(item: Milestone, planned: str | None) -> str:
-    lines = [item.explain]
+    lines = [item.explain, f"Last day: {when_text(item)}."]
     if item.projected and planned:
         lines.append(planned)
     if item.note:

@@ -37,6 +37,7 @@ def milestone_dict(item: Milestone) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": item.id,
         "date": item.day.isoformat(),
+        "last_day": item.last_day.isoformat(),
         "at": iso(item.at),
         "projected": item.projected,
         "actor": item.actor.value,

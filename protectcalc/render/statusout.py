@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 from protectcalc.clock import format_span, time_between
 from protectcalc.engine.status import Deadline, DueRow, Status
 from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
-from protectcalc.render.labels import label
+from protectcalc.render.labels import label, plain
+from protectcalc.render.when import by_text, when_text
 
 DUE_COLUMNS = (
     "name",
@@ -30,7 +32,9 @@ DUE_COLUMNS = (
     "time_left",
     "label",
     "note",
+    "last_day",
 )
+"""``last_day`` came later, so it is last: scripts that cut the first columns keep working."""
 
 
 def deadline_dict(deadline: Deadline) -> dict[str, Any]:
@@ -40,6 +44,7 @@ def deadline_dict(deadline: Deadline) -> dict[str, Any]:
         "id": item.id,
         "label": label(item),
         "date": item.day.isoformat(),
+        "last_day": item.last_day.isoformat(),
         "at": iso(item.at),
         "due": iso(deadline.due),
         "business_day": deadline.business_day,
@@ -73,10 +78,37 @@ def render_status_json(status: Status) -> str:
 
 
 def _when(due: Deadline) -> str:
-    item = due.milestone
-    if item.at is not None:
-        return item.at.strftime("%Y-%m-%d %a %H:%M %Z")
-    return due.due.strftime("%Y-%m-%d %a %H:%M %Z") + "\n(business day: due as it begins)"
+    return when_text(due.milestone, "\n")
+
+
+NARROW = 60
+"""Below this many columns the deadlines are stacked, one block each, instead of a table."""
+DUE_NARROW = 80
+"""``due`` has one column more (the order): below 80 columns its ids would be cut."""
+
+
+def _stacked(title: str, blocks: list[Any]) -> Any:
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = [Text(title, style="bold")]
+    for block in blocks:
+        parts.extend([Text(""), block])
+    return Group(*parts)
+
+
+def _block(due: Deadline, order: str | None = None) -> Any:
+    from rich.text import Text
+
+    block = Text(when_text(due.milestone), style="bold")
+    block.append(f"\n{format_span(due.left)} left")
+    if order is not None:
+        block.append(f"\n{plain(order)}")
+    block.append(f"\n{label(due.milestone)}")
+    block.append(f"\n{due.milestone.id}", style="dim")
+    if due.milestone.note:
+        block.append(f"\n{due.milestone.note}", style="yellow")
+    return block
 
 
 def _range(timeline: Timeline, first: str, last: str) -> tuple[str, str | None] | None:
@@ -109,15 +141,18 @@ def render_status_table(status: Status) -> Any:
     if action is not None:
         lines = Text(action.action, style="bold")
         if action.deadline is not None:
-            left = format_span(time_between(timeline.as_of, action.deadline))
+            remaining = time_between(timeline.as_of, action.deadline)
             item = timeline.milestone(action.milestone or "")
-            shown = action.deadline.strftime("%Y-%m-%d %a %H:%M %Z")
+            shown = by_text(action.deadline)
             if item is not None and item.at is None:
                 shown += " (a business day: counted as due when it begins)"
             lines.append(f"\nDeadline: {shown}")
-            lines.append(f"\nTime left: {left}", style="bold")
+            if remaining < timedelta(0):
+                lines.append(f"\nOverdue by {format_span(-remaining)}", style="bold")
+            else:
+                lines.append(f"\nTime left: {format_span(remaining)}", style="bold")
         if action.act_by is not None:
-            lines.append(f"\nSafe to act by: {action.act_by.strftime('%Y-%m-%d %a %H:%M %Z')}")
+            lines.append(f"\nSafe to act by: {by_text(action.act_by)}")
         if action.if_nothing:
             lines.append(f"\nIf you do nothing: {action.if_nothing}.")
         parts.append(Panel(lines, title="Next", title_align="left", border_style="cyan"))
@@ -125,14 +160,16 @@ def render_status_table(status: Status) -> Any:
         warned = Text("\n".join(f"- {trap.message}" for trap in status.traps), style="bold red")
         parts.append(Panel(warned, title="Traps", title_align="left", border_style="red"))
     if status.deadlines:
+        from protectcalc.render.fit import Fit
+
         table = Table(title="Your open deadlines", title_justify="left")
         table.add_column("When", no_wrap=True)
         table.add_column("Time left", no_wrap=True, justify="right")
-        table.add_column("Deadline")
+        table.add_column("Deadline", ratio=3)  # at 80 columns the longest id fits whole
         for due in status.deadlines:
             near = any(due is item for item in status.near)
             name = Text(label(due.milestone))
-            name.append(f"  {due.milestone.id}", style="dim")
+            name.append(f"\n{due.milestone.id}", style="dim")
             if due.milestone.note:
                 name.append(f"\n{due.milestone.note}", style="yellow")
             table.add_row(
@@ -140,7 +177,8 @@ def render_status_table(status: Status) -> Any:
                 Text(format_span(due.left), style="bold red" if near else ""),
                 name,
             )
-        parts.append(table)
+        stacked = _stacked("Your open deadlines", [_block(due) for due in status.deadlines])
+        parts.append(Fit(table, stacked, NARROW))
     for what, first, last in timeline.ranges:
         window = _range(timeline, first, last)
         if window is not None:
@@ -203,18 +241,22 @@ def render_due_table(rows: list[DueRow]) -> Any:
 
     if not rows:
         return Text("No open buyer deadlines.", style="green")
-    table = Table(title="Your open deadlines, soonest first", title_justify="left")
+    from protectcalc.render.fit import Fit
+
+    title = "Your open deadlines, soonest first"
+    table = Table(title=title, title_justify="left")
     table.add_column("When", no_wrap=True)
     table.add_column("Time left", no_wrap=True, justify="right")
-    table.add_column("Order")
-    table.add_column("Deadline")
+    table.add_column("Order", ratio=2)
+    table.add_column("Deadline", ratio=3)  # at 80 columns the longest id fits whole
     for row in rows:
         name = Text(label(row.deadline.milestone))
-        name.append(f"  {row.deadline.milestone.id}", style="dim")
+        name.append(f"\n{row.deadline.milestone.id}", style="dim")
         table.add_row(
             _when(row.deadline),
             format_span(row.deadline.left),
-            row.name,
+            Text(plain(row.name)),  # a name from a file: never markup, never escapes
             name,
         )
-    return table
+    stacked = _stacked(title, [_block(row.deadline, row.name) for row in rows])
+    return Fit(table, stacked, DUE_NARROW)

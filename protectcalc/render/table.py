@@ -10,17 +10,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from protectcalc.clock import format_span, time_between, utc
-from protectcalc.model import Actor, Milestone, Timeline
+from protectcalc.clock import time_between, utc
+from protectcalc.model import Actor, Timeline
 from protectcalc.render.labels import label
+from protectcalc.render.when import by_text, left_text, when_text
 
 _ACTOR_STYLE = {Actor.BUYER: "bold cyan", Actor.SELLER: "magenta", Actor.PLATFORM: "yellow"}
-
-
-def _when(item: Milestone) -> str:
-    if item.at is None:
-        return item.day.strftime("%Y-%m-%d %a") + "\n(business day)"
-    return item.at.strftime("%Y-%m-%d %a\n%H:%M %Z")
 
 
 def milestone_table(timeline: Timeline) -> Table:
@@ -42,7 +37,7 @@ def milestone_table(timeline: Timeline) -> Table:
         if item.note:
             name.append(f"\n{item.note}", style="yellow")
         past = item.at is not None and utc(item.at) < utc(timeline.as_of)
-        when = Text(_when(item), style="dim" if past else "")
+        when = Text(when_text(item, "\n"), style="dim" if past else "")
         seeds = list(dict.fromkeys(src.short for src in item.sources))
         table.add_row(
             when,
@@ -54,9 +49,33 @@ def milestone_table(timeline: Timeline) -> Table:
     return table
 
 
+NARROW = 60
+"""Below this many columns the milestones are stacked, one block each, instead of a table."""
+
+
+def milestone_list(timeline: Timeline) -> RenderableType:
+    """The milestones stacked for a narrow terminal: when, then what and who, then how."""
+    parts: list[RenderableType] = [
+        Text(f"Timeline ({timeline.timezone}, rules {timeline.rules})", style="bold")
+    ]
+    for item in timeline.milestones:
+        block = Text(when_text(item), style="bold" if item.actor is Actor.BUYER else "")
+        block.append(f"\n{label(item)}", style="bold" if item.actor is Actor.BUYER else "")
+        block.append(f"\n{item.id}" + (" (planned)" if item.projected else ""), style="dim")
+        block.append(f" - {item.actor.value}", style=_ACTOR_STYLE[item.actor])
+        block.append(f"\n{item.explain}", style="dim")
+        if item.note:
+            block.append(f"\n{item.note}", style="yellow")
+        parts.append(Text(""))
+        parts.append(block)
+    return Group(*parts)
+
+
 def render_table(timeline: Timeline) -> RenderableType:
     """The whole human view as one Rich renderable."""
-    parts: list[RenderableType] = [milestone_table(timeline)]
+    from protectcalc.render.fit import Fit
+
+    parts: list[RenderableType] = [Fit(milestone_table(timeline), milestone_list(timeline), NARROW)]
     parts.append(
         Text(
             f"Phase as of {timeline.as_of.strftime('%Y-%m-%d %H:%M %Z')}: {timeline.phase.value}",
@@ -67,12 +86,10 @@ def render_table(timeline: Timeline) -> RenderableType:
     if action is not None:
         lines = Text(action.action, style="bold")
         if action.deadline is not None:
-            left = format_span(time_between(timeline.as_of, action.deadline))
-            lines.append(
-                f"\nDeadline: {action.deadline.strftime('%Y-%m-%d %H:%M %Z')} ({left} left)"
-            )
+            left = left_text(time_between(timeline.as_of, action.deadline))
+            lines.append(f"\nDeadline: {by_text(action.deadline)} ({left})")
         if action.act_by is not None:
-            lines.append(f"\nSafe to act by: {action.act_by.strftime('%Y-%m-%d %H:%M %Z')}")
+            lines.append(f"\nSafe to act by: {by_text(action.act_by)}")
         if action.if_nothing:
             lines.append(f"\nIf you do nothing: {action.if_nothing}.")
         parts.append(Panel(lines, title="Next", title_align="left", border_style="cyan"))

@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protectcalc.errors import InputError
+from protectcalc.errors import InputError, InputErrors, raise_all
 from protectcalc.order import OrderInput
 
 if TYPE_CHECKING:
@@ -32,14 +32,18 @@ def load_order_input(path: Path) -> OrderInput:
     try:
         loaded = load_file(path, str(path), scenario=False)
     except FileProblems as error:
-        first = error.problems[0]
-        more = len(error.problems) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''} in the file)" if more else ""
-        raise InputError(
-            _where(str(path), first.line, first.column, _label(first.key)),
-            first.value,
-            first.message + suffix,
-        ) from None
+        # Every problem of the file at once, one line each: fix them all in one go.
+        raise_all(
+            [
+                InputError(
+                    _where(str(path), problem.line, problem.column, _label(problem.key)),
+                    problem.value,
+                    problem.message,
+                )
+                for problem in error.problems
+            ]
+        )
+        raise AssertionError("unreachable") from None
     _LOADED[path] = loaded
     return loaded.order
 
@@ -50,17 +54,23 @@ def errors_located_in(path: Path, used: OrderInput) -> Iterator[None]:
     try:
         yield
     except InputError as error:
-        loaded = _LOADED.get(path)
-        if loaded is None or not _from_file(error.field, loaded.order, used):
-            raise
-        problem = loaded.locate(error)
-        if problem.line is None and not problem.key:
-            raise
-        raise InputError(
-            _where(str(path), problem.line, problem.column, _label(problem.key)),
-            problem.value,
-            problem.message,
-        ) from None
+        errors = list(error.errors) if isinstance(error, InputErrors) else [error]
+        raise_all([_located(path, item, used) for item in errors])
+
+
+def _located(path: Path, error: InputError, used: OrderInput) -> InputError:
+    """The error at its place in the file, when the value came from the file."""
+    loaded = _LOADED.get(path)
+    if loaded is None or not _from_file(error.field, loaded.order, used):
+        return error
+    problem = loaded.locate(error)
+    if problem.line is None and not problem.key:
+        return error
+    return InputError(
+        _where(str(path), problem.line, problem.column, _label(problem.key)),
+        problem.value,
+        problem.message,
+    )
 
 
 def _from_file(field_name: str, from_file: OrderInput, used: OrderInput) -> bool:

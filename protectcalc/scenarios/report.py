@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from protectcalc.render.labels import plain
 from protectcalc.scenarios.replay import Outcome, Status, Tally
 
 REPORT_SCHEMA_VERSION = 1
@@ -34,7 +35,7 @@ def text_report(outcomes: Sequence[Outcome]) -> str:
     for outcome in outcomes:
         head = f"{_LABELS[outcome.status]} {outcome.path}"
         if outcome.name:
-            head += f"  {outcome.name}"
+            head += f"  {plain(outcome.name)}"  # a title from a file: no escape sequence runs
         lines.append(head)
         if outcome.status is Status.UPDATED:
             lines.extend(

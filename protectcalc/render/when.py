@@ -1,0 +1,58 @@
+"""Deadlines in plain words: the last day on which the action is still possible.
+
+Why: a deadline is the first moment when it is too late (SPEC 2.3). Printed as
+"2026-03-16 Mon 00:00" a midnight deadline reads as 16 March, and a buyer who acts on
+16 March is a day late. So every view names the last day and says "until 24:00" on it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from protectcalc.clock import format_span
+from protectcalc.model import EVENT_RULE, Actor, Milestone
+
+DAY_FORMAT = "%Y-%m-%d %a"
+
+
+def _zone_abbreviation(moment: datetime) -> str:
+    return moment.strftime("%Z")
+
+
+def by_text(moment: datetime, sep: str = ", ", word: str = "until") -> str:
+    """An instant said as its last day: ``2026-03-15 Sun, until 24:00 MSK`` for 16 March 00:00."""
+    zone = _zone_abbreviation(moment)
+    if moment.timetz().replace(tzinfo=None) == time(0, 0):
+        last = (moment - timedelta(microseconds=1)).date()
+        return f"{last.strftime(DAY_FORMAT)}{sep}{word} 24:00 {zone}".rstrip()
+    return f"{moment.strftime(DAY_FORMAT)}{sep}{word} {moment.strftime('%H:%M')} {zone}".rstrip()
+
+
+def is_deadline(item: Milestone) -> bool:
+    """Someone must act by it (a buyer's or seller's deadline), not an event or a platform step."""
+    return item.rule != EVENT_RULE and item.actor is not Actor.PLATFORM
+
+
+def when_text(item: Milestone, sep: str = ", ") -> str:
+    """When a milestone falls, said as the last day for a deadline.
+
+    - an event the user gave: its date and time as given;
+    - a timed deadline: its last day, ``until HH:MM`` (``until 24:00`` at midnight);
+    - a platform step: its day, ``at HH:MM`` (``at 24:00`` of the day before at midnight);
+    - a business-day deadline: a date due as it begins, so the day before, ``until 24:00``;
+      a business-day platform date (a refund, a delivery estimate) is its own date.
+    """
+    if item.at is not None:
+        if item.rule == EVENT_RULE:
+            return f"{item.at.strftime(DAY_FORMAT)}{sep}{item.at.strftime('%H:%M %Z')}".rstrip()
+        return by_text(item.at, sep, "until" if is_deadline(item) else "at")
+    note = "\n(business day)" if "\n" in sep else " (business day)"
+    if is_deadline(item):
+        return f"{item.last_day.strftime(DAY_FORMAT)}{sep}until 24:00{note}"
+    return f"{item.day.strftime(DAY_FORMAT)}{note}"
+
+
+def left_text(span: timedelta) -> str:
+    """``1d 12h left`` ahead of a deadline, ``overdue by 2d 1h`` after it, never both."""
+    text = format_span(span)
+    return text if span < timedelta(0) else f"{text} left"
