@@ -245,6 +245,24 @@ def load_rule_set(
     """The named shipped rule set, or a rule set file by path, validated."""
     source = name_or_path or DEFAULT_RULE_SET
     text, origin = _read(source)
+    data = _VALIDATED.get(text)
+    if data is None:
+        data = _validate(text, origin)
+        _VALIDATED[text] = data
+    return RuleSet(data, readings)
+
+
+_VALIDATED: dict[str, RuleSetFile] = {}
+"""Rule set texts already parsed and validated in this process, keyed by the text itself.
+
+Why: ``due`` and ``replay`` load the rule set once per order, and the TOML parse plus
+validation costs more than reading the order. Keyed by text (still read every time), so an
+edited file is never stale; only valid sets are kept, so an error is raised every time.
+"""
+
+
+def _validate(text: str, origin: str) -> RuleSetFile:
+    """A rule set file's text parsed and validated; any problem is a RuleSetError."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -258,7 +276,7 @@ def load_rule_set(
     missing = [rule_id for rule_id in REQUIRED_RULES if rule_id not in data.rules]
     if missing:
         raise RuleSetError(f"rule set {origin}: missing rules: {', '.join(missing)}")
-    return RuleSet(data, readings)
+    return data
 
 
 def _read(source: str) -> tuple[str, str]:
