@@ -25,6 +25,7 @@ import cProfile
 import os
 import pstats
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,22 +54,33 @@ def generate(folder: Path, count: int, seed: int) -> None:
         (folder / f"order_{index:05d}.yaml").write_text(text, "utf-8")
 
 
-def run_due(folder: Path, extra_env: Mapping[str, str]) -> tuple[float, int]:
-    """Wall time and exit code of one ``python -m protectcalc due`` process."""
+def run_due(folder: Path, extra_env: Mapping[str, str]) -> tuple[float, float, int]:
+    """Wall time, CPU time (user + system) and exit code of one ``python -m protectcalc due``.
+
+    CPU time is printed too because on a busy machine the wall time mostly measures the load.
+    """
     env = {key: value for key, value in os.environ.items() if key != "TZ"}
     env["PYTHONPATH"] = str(REPO)
     env.update(extra_env)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, "-m", "protectcalc", "due", str(folder), "--as-of", AS_OF]
     started = time.perf_counter()
-    done = subprocess.run(
-        [*command, "--format", "csv"], capture_output=True, text=True, env=env, check=False
+    done = subprocess.run(  # cwd: ``-m`` puts it first on sys.path, ahead of PYTHONPATH
+        [*command, "--format", "csv"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=folder.parent,
+        check=False,
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode not in (0, 2) or (
         done.returncode == 2 and "no order files" not in done.stderr
     ):
         print(done.stderr[-2000:], file=sys.stderr)
-    return elapsed, done.returncode
+    return elapsed, cpu, done.returncode
 
 
 def profile(folder: Path, top: int) -> None:
@@ -90,6 +102,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each command")
     parser.add_argument("--seed", type=int, default=3, help="random seed of the stories")
     parser.add_argument("--no-pure", action="store_true", help="skip the pure-parser runs")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="another checkout of protectcalc (e.g. from git archive) timed the same way",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile one in-process run")
     parser.add_argument("--top", type=int, default=30, help="profile lines to print")
     args = parser.parse_args()
@@ -105,21 +122,29 @@ def main() -> int:
             "empty folder (start-up floor)": (empty, {}),
             "libyaml parser (default)": (folder, {}),
         }
+        if args.compare is not None:
+            modes[f"checkout {args.compare}"] = (folder, {"PYTHONPATH": str(args.compare)})
         if not args.no_pure:
             modes["pure-Python parser"] = (folder, {"PROTECTCALC_PURE_YAML": "1"})
         times: dict[str, list[float]] = {name: [] for name in modes}
+        cpus: dict[str, list[float]] = {name: [] for name in modes}
         failed = False
         for _ in range(args.runs):  # interleaved, so machine noise hits every mode alike
             for name, (target, env) in modes.items():
-                elapsed, code = run_due(target, env)
+                elapsed, cpu, code = run_due(target, env)
                 times[name].append(elapsed)
+                cpus[name].append(cpu)
                 failed |= target is folder and code != 0
         floor = statistics.median(times["empty folder (start-up floor)"])
         for name, measured in times.items():
             median = statistics.median(measured)
+            cpu = statistics.median(cpus[name])
             rate = "" if name.startswith("empty") else f" = {args.files / median:,.0f} files/s"
             beyond = "" if name.startswith("empty") else f", {median - floor:.3f} s over the floor"
-            print(f"  {name:32} median {median:.3f} s (min {min(measured):.3f}){rate}{beyond}")
+            print(
+                f"  {name:32} median {median:.3f} s (min {min(measured):.3f}, "
+                f"CPU {cpu:.3f} s){rate}{beyond}"
+            )
         if args.profile:
             profile(folder, args.top)
     return 1 if failed else 0
