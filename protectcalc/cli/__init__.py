@@ -610,12 +610,10 @@ def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
 
 def _load_named_order(path: Path) -> tuple[str, OrderInput]:
     """An order file's ``name:`` (its file name when it has none) and its order."""
-    from protectcalc.scenarios.orderfile import load_order_input
-    from protectcalc.scenarios.yaml_reader import read_yaml
+    from protectcalc.scenarios.orderfile import load_order_input, order_name
 
     order = load_order_input(path)  # validates the file, errors named by line
-    data = read_yaml(path).data
-    name = data.get("name") if isinstance(data, dict) else None
+    name = order_name(path)  # from the same read: the file is parsed once
     return (str(name).strip() or path.stem) if name is not None else path.stem, order
 
 

@@ -213,11 +213,11 @@ def load_rule_set(
 @functools.lru_cache(maxsize=64)
 def _load(
     source: str,
-    stamp: tuple[int, int] | None,
+    stamp: str | None,
     readings: tuple[tuple[str, str], ...],
     overrides: tuple[tuple[str, int], ...],
 ) -> RuleSet:
-    """Read and compile once; ``stamp`` (a file's mtime and size) makes an edit count."""
+    """Read and compile once; ``stamp`` (a digest of a file's text) makes an edit count."""
     from protectcalc.rules.loader import read_rule_set_file
 
     data, origin = read_rule_set_file(source)

@@ -39,15 +39,21 @@ def is_shipped_name(source: str) -> bool:
     return "/" not in source and "\\" not in source and not source.endswith(".toml")
 
 
-def file_stamp(source: str) -> tuple[int, int] | None:
-    """A file's (mtime, size), so a cached rule set is read again after an edit."""
+def file_stamp(source: str) -> str | None:
+    """A digest of a rule-set file's text, so a cached rule set is never stale after an edit.
+
+    The file is read each time (a few kilobytes); parsing, validating and compiling it is
+    what the cache saves. An unreadable file gets no stamp and fails when it is loaded.
+    """
     if is_shipped_name(source):
         return None
+    import hashlib
+
     try:
-        info = Path(source).stat()
-    except OSError:
+        text, _ = read_text(source)
+    except (InputError, RuleSetError):
         return None
-    return info.st_mtime_ns, info.st_size
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_text(source: str) -> tuple[str, str]:

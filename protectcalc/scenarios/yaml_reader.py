@@ -13,6 +13,7 @@ keeps its line, column and character span so that errors can point at it and
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -179,12 +180,58 @@ def parse_yaml(text: str, shown: str, bom: bool = False) -> YamlDocument:
     """Parse one YAML document whose top level is a mapping; refuse everything unsafe.
 
     The data is built straight from the parser's events: no node graph, no constructor,
-    and an alias is refused before anything is expanded.
+    and an alias is refused before anything is expanded. libyaml's C parser produces the
+    events when it is installed (ten times faster); any file it cannot read, or that the
+    reader refuses, is read again by the pure-Python parser, so every error message and
+    place comes from one parser whichever is installed.
     """
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     if not text.strip():
         raise FileProblems(shown, [Problem("is empty: expected name, order and expect keys")])
+    builder = _build_fast(text)
+    if builder is None:
+        builder = _build_pure(text, shown)
+    if not builder.done:
+        raise FileProblems(shown, [Problem("is empty: expected name, order and expect keys")])
+    data = builder.root
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        found = f"expected a mapping of keys (name, order, expect, ...), found {kind}"
+        raise FileProblems(shown, [Problem(found, (), 1, 1)])
+    return YamlDocument(data, builder.spots, text, bom, tuple(builder.soft))
+
+
+def _build_fast(text: str) -> _Builder | None:
+    """The events of libyaml's C parser, built; None when it is missing or anything went wrong.
+
+    libyaml scans YAML 1.1, but the reader types every scalar itself from its text and style
+    by the 1.2 rules, so ``yes``, ``on``, ``017`` and ``1:30`` come out as the pure parser's.
+    """
+    parser_class = fast_parser()
+    if parser_class is None or _PURE_ONLY.search(text):
+        return None
+    builder = _Builder(fast=True, text=text)
+    parser = parser_class(text)
+    try:
+        feed = builder.feed
+        get_event = parser.get_event
+        while True:
+            event = get_event()
+            if event is None:
+                break
+            feed(event)
+    except Exception:  # any syntax error or refusal: the pure parser words it (rare, so cheap)
+        return None
+    finally:
+        parser.dispose()
+    if not builder.done or not isinstance(builder.root, dict):
+        return None  # not a mapping: an error, worded by the pure path
+    return builder
+
+
+def _build_pure(text: str, shown: str) -> _Builder:
+    """The events of ruamel's pure-Python YAML 1.2 parser, built; problems as FileProblems."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     builder = _Builder()
     try:
         with warnings.catch_warnings():
@@ -205,14 +252,37 @@ def parse_yaml(text: str, shown: str, bom: bool = False) -> YamlDocument:
         raise FileProblems(shown, [Problem(f"is not valid YAML: {detail}")]) from None
     except RecursionError:
         raise FileProblems(shown, [Problem("is nested too deeply to be a scenario file")]) from None
-    if not builder.done:
-        raise FileProblems(shown, [Problem("is empty: expected name, order and expect keys")])
-    data = builder.root
-    if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else "a single value"
-        found = f"expected a mapping of keys (name, order, expect, ...), found {kind}"
-        raise FileProblems(shown, [Problem(found, (), 1, 1)])
-    return YamlDocument(data, builder.spots, text, bom, tuple(builder.soft))
+    return builder
+
+
+_BLOCK_HEADER = re.compile(r"[|>](?:[1-9][-+]?|[-+][1-9]?)?(?: +#[^\n]*)? *(?:\r?\n|$)")
+"""A block scalar's header as YAML 1.2 writes it."""
+
+_PURE_ONLY = re.compile("[\t\x85\u2028\u2029\ufeff]")
+"""Characters that libyaml and ruamel scan differently (tabs; YAML 1.1's extra line breaks)."""
+
+PURE_ENV = "PROTECTCALC_PURE_YAML"
+"""Set to 1 to read with the pure-Python parser only (benchmarks, and to rule libyaml out)."""
+
+_FAST: list[Any] = []
+
+
+def fast_parser() -> Any:
+    """PyYAML's libyaml event parser class, or None (not installed, built without libyaml,
+    or switched off with ``PROTECTCALC_PURE_YAML=1``).
+
+    PyYAML's, not ruamel's ``_ruamel_yaml``: ruamel.yaml 0.19 no longer installs it and its
+    wheels carry libyaml 0.1.7, which refuses ``[2026-03-18T09:00]``; PyYAML's carry 0.2.5.
+    """
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return None
+    if not _FAST:
+        try:
+            from yaml._yaml import CParser  # the C extension only, never PyYAML's pure parser
+        except ImportError:
+            CParser = None
+        _FAST.append(CParser)
+    return _FAST[0]
 
 
 def read_yaml(path: Path, shown: str | None = None) -> YamlDocument:
@@ -235,6 +305,10 @@ def _parser() -> Any:
 
         _PARSERS.append(YAML(typ="safe", pure=True))
     return _PARSERS[0]
+
+
+class _Unsure(Exception):
+    """libyaml's events would differ from the pure parser's here: read the file with that."""
 
 
 class _Refused(Exception):
@@ -268,7 +342,10 @@ class _Open:
 class _Builder:
     """Parser events to plain data and spots; duplicate keys are soft problems."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fast: bool = False, text: str = "") -> None:
+        self.fast = fast
+        """Events from libyaml: give up (:class:`_Unsure`) where it would place a value apart."""
+        self.text = text
         self.root: Any = None
         self.done = False
         self.spots: dict[KeyPath, Spot] = {}
@@ -277,47 +354,60 @@ class _Builder:
         self._documents = 0
 
     def feed(self, event: Any) -> None:
-        from ruamel.yaml import events
-
-        if isinstance(event, events.DocumentStartEvent):
+        """Take one event of either parser (PyYAML's and ruamel's share class and field names)."""
+        kind = type(event).__name__
+        if kind == "ScalarEvent":
+            scalar = True
+            if self.fast:
+                if not event.value and not event.style:
+                    raise _Unsure  # an empty value: libyaml places it elsewhere than ruamel
+                if event.style in ("|", ">") and not _BLOCK_HEADER.match(
+                    self.text, event.start_mark.index
+                ):
+                    raise _Unsure  # libyaml accepts block scalar headers that YAML 1.2 refuses
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+            scalar = False
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            self._close(event)
+            return
+        elif kind == "AliasEvent":
+            where = self._where() or ()
+            self._refuse(event, where, "anchors and aliases (&name, *name) are not allowed")
+        elif kind == "DocumentStartEvent":
+            if self.fast and (event.version or event.tags):
+                raise _Unsure  # a %YAML or %TAG directive: libyaml knows only YAML 1.1
             self._documents += 1
             if self._documents > 1:
                 self._refuse(event, (), "is not valid YAML: expected a single document")
             return
-        if isinstance(event, events.AliasEvent):
-            where = self._where() or ()
-            self._refuse(event, where, "anchors and aliases (&name, *name) are not allowed")
-        if isinstance(event, events.MappingEndEvent | events.SequenceEndEvent):
-            self._close(event)
-            return
-        if not isinstance(
-            event, events.ScalarEvent | events.MappingStartEvent | events.SequenceStartEvent
-        ):
+        elif kind == "DocumentEndEvent" and self.fast and event.explicit:
+            raise _Unsure  # ``...``: ruamel may start an empty document after it, libyaml not
+        else:
             return
         top = self._open[-1] if self._open else None
-        if top is not None and isinstance(top.container, dict) and top.key is None:
-            self._key(top, event)
+        if top is not None and top.first_lines is not None and top.key is None:
+            self._key(top, event, scalar)
             return
         path = self._where()
         if event.anchor is not None:
             self._refuse(event, path or (), "anchors and aliases (&name, *name) are not allowed")
-        scalar = isinstance(event, events.ScalarEvent)
         allowed = _ALLOWED_SCALAR_TAGS if scalar else _ALLOWED_COLLECTION_TAGS
         if event.tag is not None and event.tag not in allowed:
             written = str(event.tag).replace("tag:yaml.org,2002:", "!!")
             self._refuse(event, path or (), f"YAML tags such as {written} are not allowed")
         if len(self._open) > MAX_DEPTH:
             self._refuse(event, path or (), "is nested too deeply to be a scenario file")
-        if isinstance(event, events.ScalarEvent):
-            if event.tag is not None or event.style is not None:
+        if scalar:
+            style = event.style or None  # PyYAML writes a plain scalar's style as ""
+            if event.tag is not None or style is not None:
                 value: Any = event.value
             else:
                 value = plain_scalar(event.value)
             if path is not None:
-                self.spots[path] = self._spot(event, top, style=event.style)
+                self.spots[path] = self._spot(event, top, style=style)
             self._attach(value, event.end_mark.index)
             return
-        mapping = isinstance(event, events.MappingStartEvent)
+        mapping = kind == "MappingStartEvent"
         self._open.append(
             _Open(
                 container={} if mapping else [],
@@ -328,11 +418,9 @@ class _Builder:
             )
         )
 
-    def _key(self, top: _Open, event: Any) -> None:
-        from ruamel.yaml import events
-
+    def _key(self, top: _Open, event: Any, scalar: bool) -> None:
         path = top.path if top.path is not None else ()
-        if not isinstance(event, events.ScalarEvent) or event.anchor is not None:
+        if not scalar or event.anchor is not None:
             self._refuse(event, path, "keys must be plain words such as order or expect")
         if event.tag is not None and event.tag not in _ALLOWED_SCALAR_TAGS:
             written = str(event.tag).replace("tag:yaml.org,2002:", "!!")
