@@ -163,10 +163,13 @@ def test_subdivision_is_matched_ignoring_case_and_by_name() -> None:
 
 def test_calendars_are_cached_per_process() -> None:
     calendars._country_years.cache_clear()
+    nth_working_day.cache_clear()
     nth_working_day(RU, date(2025, 12, 29), 7)
     nth_working_day(RU, date(2025, 12, 29), 10)
     info = calendars._country_years.cache_info()
     assert (info.misses, info.hits) == (1, 1)
+    again = nth_working_day(RU, date(2025, 12, 29), 7)  # the answer itself is cached too
+    assert nth_working_day.cache_info().hits == 1 and again.day == date(2026, 1, 19)
 
 
 def test_holidays_is_not_imported_without_a_business_day_rule() -> None:
