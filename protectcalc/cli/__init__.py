@@ -438,6 +438,7 @@ def due(
     """
     from dataclasses import replace
 
+    from protectcalc.cli.progress import progress
     from protectcalc.clock import parse_duration
     from protectcalc.engine.status import due_rows
 
@@ -451,16 +452,19 @@ def due(
         parse_instant(as_of, _utc_zone(), now(), field="as_of")  # a bad --as-of fails once, here
     files, errors = _order_files(paths or [Path()])
     computed = []
-    for path in files:
-        try:
-            name, raw = _load_named_order(path)
-            used = replace(raw, as_of=as_of)
-            with _located_in(path, used):
-                parsed, result = compute_order(used)
-        except (InputError, RuleSetError) as error:
-            errors.append((str(path), _file_message(path, error)))
-            continue
-        computed.append((name, path, parsed, result))
+    with progress("due", enabled=output_format is not OutputFormat.JSON) as step:
+        step(0, len(files))
+        for done, path in enumerate(files, 1):
+            try:
+                name, raw = _load_named_order(path)
+                used = replace(raw, as_of=as_of)
+                with _located_in(path, used):
+                    parsed, result = compute_order(used)
+            except (InputError, RuleSetError) as error:
+                errors.append((str(path), _file_message(path, error)))
+            else:
+                computed.append((name, path, parsed, result))
+            step(done, len(files))
     rows = due_rows(computed, span)
     for _path, message in errors:
         sys.stderr.write(f"protectcalc: {message}\n")
@@ -600,6 +604,14 @@ def replay(
             "(only those values: comments, key order and quoting are kept).",
         ),
     ] = False,
+    orders: Annotated[
+        bool,
+        typer.Option(
+            "--orders",
+            help="Also accept order files (no expect): each passes when it reads and gives "
+            "a timeline (for a pre-commit hook over every changed YAML file).",
+        ),
+    ] = False,
 ) -> None:
     """Replay scenario files: compute each order and check the deadlines it must give.
 
@@ -617,11 +629,15 @@ def replay(
 
         [cyan]protectcalc replay scenarios/fifty_three_days --update[/cyan]
     """
+    from protectcalc.cli.progress import progress
     from protectcalc.cli.shell import now, write_atomically
     from protectcalc.scenarios.replay import Replayer, Tally
     from protectcalc.scenarios.report import json_report, junit_report, text_report
 
-    outcomes = Replayer(now()).replay(paths or ["scenarios"], update=update)
+    with progress("replay", enabled=report_format is ReplayFormat.TEXT) as step:
+        outcomes = Replayer(now(), orders=orders).replay(
+            paths or ["scenarios"], update=update, progress=step
+        )
     match report_format:
         case ReplayFormat.JSON:
             emit(json_report(outcomes), None)
