@@ -41,19 +41,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
     The files come from an option rather than from pytest's own arguments so that
     ``pytest --protectcalc scenarios`` still runs the usual tests as well; globs and folders
-    are expanded here, with the same search as ``protectcalc replay``.
+    are expanded here, with the same search as ``protectcalc replay``. A relative path is
+    read from where pytest was started, else from its rootdir (as ``addopts`` means it).
     """
     targets: list[str] = config.getoption("protectcalc_paths", None) or []
     if not targets:
         return
     from protectcalc.scenarios.replay import find_scenarios
 
-    base = config.invocation_params.dir
-    files, missing = find_scenarios([str(base / target) for target in targets])
-    if missing:
-        first = missing[0].problems[0].removeprefix(str(base) + "/")
-        raise pytest.UsageError(f"{OPTION}: {first}")
-    chosen = [path.resolve() for path, _shown in files]
+    here, root = config.invocation_params.dir, config.rootpath
+    chosen: list[Path] = []
+    for target in targets:
+        files, missing = find_scenarios([str(here / target)])
+        if missing and root != here:
+            files, _ = find_scenarios([str(root / target)])
+        if missing and not files:
+            first = missing[0].problems[0].removeprefix(str(here) + "/")
+            raise pytest.UsageError(f"{OPTION}: {first}")
+        chosen.extend(path.resolve() for path, _shown in files)
     config.stash[_FILES] = set(chosen)
     config.args.extend(str(path) for path in chosen)
 

@@ -194,6 +194,18 @@ def test_folders_globs_and_files_name_each_scenario_once(pytester: pytest.Pytest
     ]
 
 
+def test_addopts_paths_are_read_from_the_rootdir_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(pytester, good=PASSING)
+    pytester.makeini("[pytest]\naddopts = --protectcalc scenarios\n")
+    (pytester.path / "docs").mkdir()
+    monkeypatch.chdir(pytester.path / "docs")
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["../scenarios/good.yaml::Accidental confirmation PASSED*"])
+
+
 def test_k_selects_scenarios_by_title(pytester: pytest.Pytester) -> None:
     write(pytester, good=PASSING, wrong=FAILING)
     result = run(pytester, "--protectcalc", "scenarios", "-k", "Accidental")
