@@ -5,9 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 
 import pytest
+
+from protectcalc.scenarios.replay import Replayer, Status
+from protectcalc.scenarios.yaml_reader import FileProblems, parse_yaml
 
 pytest_plugins = ["pytester"]
 
@@ -68,6 +72,22 @@ def write(pytester: pytest.Pytester, **files: str) -> None:
         path = pytester.path / "scenarios" / f"{name}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _imported_here_first(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Replay once in this process before pytester's inline runs.
+
+    An inline run drops the modules first imported during it; the YAML reader imports
+    ruamel lazily and keeps its parser, so a parser from a dropped ruamel would meet fresh
+    event classes in the next run and read every file as empty.
+    """
+    path = tmp_path_factory.mktemp("warm") / "good.yaml"
+    path.write_text(textwrap.dedent(PASSING).lstrip(), encoding="utf-8")
+    outcome = Replayer(datetime.now(UTC)).run_file(path)
+    assert outcome.status is Status.PASS
+    with pytest.raises(FileProblems):
+        parse_yaml("name: [unclosed\n", "bad.yaml")
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
