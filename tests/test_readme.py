@@ -28,6 +28,9 @@ def console_examples() -> list[tuple[str, str]]:
         rest = lines[1:]
         while command[-1].endswith("\\"):
             command.append(rest.pop(0))
+        # Only protectcalc's own commands run here: a `pytest` example would run this suite
+        # inside itself, without end.
+        assert command[0].startswith("protectcalc "), f"not a protectcalc example: {command[0]}"
         found.append(("\n".join(command), "\n".join(rest) + "\n"))
     return found
 

@@ -527,6 +527,7 @@ def due(
     """
     from dataclasses import replace
 
+    from protectcalc.cli.progress import progress
     from protectcalc.clock import parse_duration
     from protectcalc.engine.status import due_rows
 
@@ -540,16 +541,20 @@ def due(
     moment = parse_instant(as_of, zone, now(), field="as_of") if as_of is not None else now()
     files, errors = _order_files(paths or [Path()])
     computed = []
-    for path in files:
-        try:
-            name, raw = _load_named_order(path)
-            used = replace(raw, as_of=moment)
-            with _located_in(path, used):
-                parsed, result = compute_order(used)
-        except (InputError, RuleSetError) as error:
-            errors.extend((str(path), _file_message(path, line)) for line in error_lines(error))
-            continue
-        computed.append((name, path, parsed, result))
+    with progress("due", enabled=output_format is not DueFormat.JSON) as step:
+        step(0, len(files))
+        for done, path in enumerate(files, 1):
+            try:
+                name, raw = _load_named_order(path)
+                used = replace(raw, as_of=moment)
+                with _located_in(path, used):
+                    parsed, result = compute_order(used)
+            except (InputError, RuleSetError) as error:
+                lines = error_lines(error)
+                errors.extend((str(path), _file_message(path, line)) for line in lines)
+            else:
+                computed.append((name, path, parsed, result))
+            step(done, len(files))
     rows = due_rows(computed, span)
     for _path, message in errors:
         sys.stderr.write(f"protectcalc: {message}\n")
@@ -671,6 +676,14 @@ def replay(
             "(only those values: comments, key order and quoting are kept).",
         ),
     ] = False,
+    orders: Annotated[
+        bool,
+        typer.Option(
+            "--orders",
+            help="Also accept order files (no expect): each passes when it reads and gives "
+            "a timeline (for a pre-commit hook over every changed YAML file).",
+        ),
+    ] = False,
 ) -> None:
     """Replay scenario files: compute each order and check the deadlines it must give.
 
@@ -688,11 +701,15 @@ def replay(
 
         [cyan]protectcalc replay scenarios/fifty_three_days --update[/cyan]
     """
+    from protectcalc.cli.progress import progress
     from protectcalc.cli.shell import now
     from protectcalc.scenarios.replay import Replayer, Tally
     from protectcalc.scenarios.report import json_report, junit_report, text_report
 
-    outcomes = Replayer(now()).replay(paths or ["scenarios"], update=update)
+    with progress("replay", enabled=report_format is ReplayFormat.TEXT) as step:
+        outcomes = Replayer(now(), orders=orders).replay(
+            paths or ["scenarios"], update=update, progress=step
+        )
     match report_format:
         case ReplayFormat.JSON:
             emit(json_report(outcomes), None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -332,9 +332,10 @@ def _clean_loc(data: Any, loc: tuple[Any, ...]) -> tuple[KeyPath, bool]:
 class Replayer:
     """Replays scenario files against the engine; keeps loaded rule sets between files."""
 
-    def __init__(self, now: datetime, *, catch_internal: bool = True) -> None:
+    def __init__(self, now: datetime, *, catch_internal: bool = True, orders: bool = False) -> None:
         self.now = now
         self.catch_internal = catch_internal
+        self.orders = orders  # accept order files (no expect): each passes when it computes
         self._rule_sets: dict[tuple[str | None, tuple[tuple[str, str], ...]], RuleSet] = {}
 
     def rule_set(self, name: str | None, readings: dict[str, str]) -> RuleSet:
@@ -396,6 +397,8 @@ class Replayer:
     def _judge(self, loaded: LoadedFile, started: float) -> Outcome:
         expect = loaded.record.expect
         name = loaded.record.name
+        if expect is None and self.orders:
+            return self._check_order(loaded, started)
         if expect is None:
             line = loaded.document.problem(
                 ("expect",), "is missing: a scenario needs expectations (this is an order file?)"
@@ -432,6 +435,20 @@ class Replayer:
         status = Status.FAIL if differences else Status.PASS
         return Outcome(loaded.shown, name, status, tuple(differences), (), _since(started))
 
+    def _check_order(self, loaded: LoadedFile, started: float) -> Outcome:
+        """An order file has nothing to compare: it passes when it gives a timeline."""
+        name = loaded.record.name
+        try:
+            self.compute(loaded.order)
+        except InputError as error:
+            return _error(
+                loaded.shown, name, [loaded.locate(error).describe(loaded.shown)], started
+            )
+        except RuleSetError as error:
+            problem = loaded.document.problem(("rules",), str(error))
+            return _error(loaded.shown, name, [problem.describe(loaded.shown)], started)
+        return Outcome(loaded.shown, name, Status.PASS, (), (), _since(started))
+
     def update_file(self, path: Path, shown: str | None = None) -> Outcome:
         """Replay one file; when it fails, rewrite its expectations from what the engine gives.
 
@@ -462,12 +479,27 @@ class Replayer:
             return _error(label, outcome.name, [line], started)
         return replace(outcome, status=Status.UPDATED, seconds=_since(started))
 
-    def replay(self, targets: Sequence[str], *, update: bool = False) -> list[Outcome]:
-        """Replay every scenario the targets name (files, folders, globs), in order."""
+    def replay(
+        self,
+        targets: Sequence[str],
+        *,
+        update: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[Outcome]:
+        """Replay every scenario the targets name (files, folders, globs), in order.
+
+        ``progress`` is told (files done, files in all) before the first file and after
+        each one, for a progress bar.
+        """
         files, missing = find_scenarios(targets)
         outcomes = list(missing)
         run = self.update_file if update else self.run_file
-        outcomes.extend(run(path, shown) for path, shown in files)
+        if progress is not None:
+            progress(0, len(files))
+        for done, (path, shown) in enumerate(files, 1):
+            outcomes.append(run(path, shown))
+            if progress is not None:
+                progress(done, len(files))
         return outcomes
 
 
