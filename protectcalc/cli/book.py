@@ -646,4 +646,5 @@ def manual(output: OutputOption = None) -> None:
     context = Context(root, info_name="protectcalc")
     names = root.list_commands(context)  # type: ignore[attr-defined]
     commands = [(name, root.get_command(context, name)) for name in names]  # type: ignore[attr-defined]
-    emit(render_man(root, [(n, c) for n, c in commands if c is not None], __version__), output)
+    listed = [(name, command) for name, command in commands if command is not None]
+    emit(render_man(root, listed, __version__, context), output)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+_HEADING = re.compile(r"\[bold\](.*?)\[/bold\](.*)")
 _MARKUP = re.compile(r"\[/?(?:bold|cyan|red|green|yellow|dim|italic|b|i|magenta|blue)\]")
 
 EXIT_STATUS = (
@@ -51,7 +52,12 @@ def plain(text: str) -> str:
 def _paragraphs(text: str) -> list[str]:
     """Help text as roff: paragraphs, and indented lines (examples) as no-fill blocks."""
     out: list[str] = []
-    for block in re.split(r"\n\s*\n", plain(text).strip("\n")):
+    for raw in re.split(r"\n\s*\n", text.strip("\n")):
+        heading = _HEADING.fullmatch(raw.strip())
+        if heading is not None:
+            out += [".PP", f"\\fB{escape(heading.group(1))}\\fR{escape(heading.group(2))}"]
+            continue
+        block = plain(raw)
         lines = block.split("\n")
         if all(line.startswith("    ") for line in lines if line.strip()):
             out += [".RS 4", ".nf", *(escape(line.strip()) for line in lines), ".fi", ".RE"]
@@ -60,16 +66,17 @@ def _paragraphs(text: str) -> list[str]:
     return out
 
 
-def _metavar(param: Any) -> str:
+def _metavar(param: Any, context: Any) -> str:
     if getattr(param, "is_flag", False):
         return ""
     metavar = getattr(param, "metavar", None)
     if metavar:
         return str(metavar)
-    choices = getattr(param.type, "choices", None)
-    if choices:
-        return "|".join(str(choice) for choice in choices)
-    return str(getattr(param.type, "name", "value")).upper()
+    try:
+        shown = str(param.display_type(context)).strip("<>")
+    except (AttributeError, TypeError):
+        return "VALUE"
+    return shown.upper() if "|" not in shown else shown
 
 
 def _usage(name: str, command: Any) -> str:
@@ -84,20 +91,24 @@ def _usage(name: str, command: Any) -> str:
     return " ".join(parts)
 
 
-def _options(command: Any) -> list[str]:
+def _options(command: Any, context: Any) -> list[str]:
     out: list[str] = []
     for param in command.params:
         if getattr(param, "param_type_name", "") != "option" or getattr(param, "hidden", False):
             continue
         names = ", ".join(f"\\fB{escape(opt)}\\fR" for opt in [*param.opts, *param.secondary_opts])
-        metavar = _metavar(param)
+        metavar = _metavar(param, context)
         head = names + (f" \\fI{escape(metavar)}\\fR" if metavar else "")
         out += [".TP", head, escape(" ".join(plain(param.help or "").split()))]
     return out
 
 
-def render_man(root: Any, commands: list[tuple[str, Any]], version: str) -> str:
-    """A section-1 manual page for the program and each of its commands."""
+def render_man(root: Any, commands: list[tuple[str, Any]], version: str, context: Any) -> str:
+    """A section-1 manual page for the program and each of its commands.
+
+    ``root`` and ``commands`` are click commands as Typer builds them; ``context`` is a click
+    context of the root (the option types need one to show their values).
+    """
     lines = [
         f'.TH PROTECTCALC 1 "" "protectcalc {escape(version)}" "User Commands"',
         ".SH NAME",
@@ -117,7 +128,7 @@ def render_man(root: Any, commands: list[tuple[str, Any]], version: str) -> str:
     for name, command in commands:
         lines += [".SS " + escape(name), _usage(name, command)]
         lines += _paragraphs(command.help or "")
-        options = _options(command)
+        options = _options(command, context)
         if options:
             lines += [".PP", "Options:", ".RS 4", *options, ".RE"]
     lines.append(".SH EXIT STATUS")
