@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
+from typer.core import TyperGroup
 
 from protectcalc import __version__
 from protectcalc.cli.completers import order_names, rule_set_names
@@ -30,7 +31,28 @@ EXIT_BAD_INPUT = 2
 EXIT_DEADLINE_NEAR = 3
 EXIT_INTERRUPTED = 130
 
+BOOK_COMMANDS = ("add", "record", "orders", "calendar", "completion", "man")
+"""Commands of cli/book.py, built only when asked for, so that timeline starts as fast."""
+
+
+class _Group(TyperGroup):
+    """The command group; the order-book commands (cli/book.py) are loaded on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [name for name in BOOK_COMMANDS if name not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in BOOK_COMMANDS and cmd_name not in self.commands:
+            from protectcalc.cli.book import book_commands
+
+            for name, command in book_commands().items():
+                self.commands.setdefault(name, command)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="protectcalc",
     help="Buyer-protection deadlines for marketplace orders (AliExpress first): "
     "when protection ends, when to open a dispute, and how the dispute rounds run.",
@@ -760,8 +782,3 @@ def main() -> None:
     except BrokenPipeError:
         code = _quiet_broken_pipe()
     sys.exit(code)
-
-
-from protectcalc.cli import book as _book  # noqa: E402  (registers add, record, orders, ...)
-
-del _book

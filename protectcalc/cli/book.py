@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,7 +24,6 @@ from protectcalc.cli import (
     FormatOption,
     OrdersOption,
     OutputOption,
-    app,
     compute_order,
     console_out,
     emit,
@@ -41,6 +40,21 @@ if TYPE_CHECKING:
     from protectcalc.model import Order, Timeline
 
 BOOK_PANEL = "Order book"
+
+app = typer.Typer(
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+"""The order-book commands; the main group loads them on first use (see BOOK_COMMANDS)."""
+
+
+def book_commands() -> dict[str, Any]:
+    """The click commands of this module, by name, for the main group."""
+    group = typer.main.get_command(app)
+    return dict(getattr(group, "commands", {}))
+
 
 NameArgument = Annotated[
     str,
@@ -640,9 +654,10 @@ def manual(output: OutputOption = None) -> None:
     from typer._click import Context
 
     from protectcalc import __version__
+    from protectcalc.cli import app as main_app
     from protectcalc.render.manpage import render_man
 
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(main_app)
     context = Context(root, info_name="protectcalc")
     names = root.list_commands(context)  # type: ignore[attr-defined]
     commands = [(name, root.get_command(context, name)) for name in names]  # type: ignore[attr-defined]
