@@ -60,7 +60,7 @@ def command_names() -> list[str]:
     """Every command registered in the Typer app."""
     group = typer.main.get_command(app)
     assert isinstance(group, typer.main.TyperGroup)
-    return sorted(group.commands)
+    return sorted(group.list_commands(typer.Context(group)))  # with those loaded on first use
 
 
 # --- timeline outputs ------------------------------------------------------------------

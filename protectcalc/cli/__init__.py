@@ -7,6 +7,7 @@ stdout); 3 ``status --within`` found a buyer deadline inside that time; 130 Ctrl
 
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -15,8 +16,10 @@ from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
+from typer.core import TyperGroup
 
 from protectcalc import __version__
+from protectcalc.cli.completers import order_names, rule_set_names
 from protectcalc.errors import InputError, RuleSetError, error_lines
 from protectcalc.model import Order, Timeline
 from protectcalc.order import OrderInput, build_order
@@ -28,7 +31,28 @@ EXIT_BAD_INPUT = 2
 EXIT_DEADLINE_NEAR = 3
 EXIT_INTERRUPTED = 130
 
+BOOK_COMMANDS = ("add", "record", "orders", "calendar", "completion", "man")
+"""Commands of cli/book.py, built only when asked for, so that timeline starts as fast."""
+
+
+class _Group(TyperGroup):
+    """The command group; the order-book commands (cli/book.py) are loaded on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [name for name in BOOK_COMMANDS if name not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in BOOK_COMMANDS and cmd_name not in self.commands:
+            from protectcalc.cli.book import book_commands
+
+            for name, command in book_commands().items():
+                self.commands.setdefault(name, command)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="protectcalc",
     help="Buyer-protection deadlines for marketplace orders (AliExpress first): "
     "when protection ends, when to open a dispute, and how the dispute rounds run.",
@@ -102,13 +126,14 @@ _METAVARS: dict[str, str] = {
 """What each option's value is, for --help (event options take a DATE)."""
 
 
-def _option(flag: str, text: str, panel: str) -> Any:
+def _option(flag: str, text: str, panel: str, complete: Any = None) -> Any:
     return typer.Option(
         flag,
         help=text,
         rich_help_panel=panel,
         show_default=False,
         metavar=_METAVARS.get(flag, "DATE"),
+        autocompletion=complete,
     )
 
 
@@ -163,7 +188,15 @@ _ORDER_OPTIONS: dict[str, Any] = {
         "card, wallet, cash, western_union, bank_transfer, cash_on_delivery: where a refund goes.",
     ),
     "shipping": _listing("--shipping", "standard (default) or premium."),
-    "rules": _listing("--rules", "Rule set name or TOML file (default aliexpress)."),
+    "rules": Annotated[
+        str | None,
+        _option(
+            "--rules",
+            "Rule set name or TOML file (default aliexpress).",
+            LISTING_PANEL,
+            rule_set_names,
+        ),
+    ],
     "readings": _many(
         "--reading",
         "Pick another reading where the seeds disagree: RULE=NAME; repeatable.",
@@ -191,9 +224,21 @@ _ORDER_OPTIONS: dict[str, Any] = {
 _ORDER_FILE = Annotated[
     Path | None,
     typer.Argument(
-        help="An order file (YAML, the scenario format without expect); options "
-        "given on the command line override it.",
+        help="An order file (YAML, the scenario format without expect), or the name of an "
+        "order in the book; options given on the command line override it.",
         show_default=False,
+        autocompletion=order_names,
+    ),
+]
+OrdersOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--orders",
+        help="The order book folder (default: $PROTECTCALC_ORDERS, else "
+        "$XDG_DATA_HOME/protectcalc/orders or ~/.local/share/protectcalc/orders).",
+        show_default=False,
+        file_okay=False,
+        metavar="DIR",
     ),
 ]
 
@@ -206,12 +251,18 @@ def order_options(func: F) -> F:
     The options are declared once here; the command's own parameters come first.
     """
     own = [
-        p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "order"
+        p
+        for p in inspect.signature(func, eval_str=True).parameters.values()
+        if p.name not in ("order", "orders")
     ]
+    wants_orders = "orders" in inspect.signature(func).parameters
     shared = [
         inspect.Parameter(
             "order_file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_ORDER_FILE
-        )
+        ),
+        inspect.Parameter(
+            "orders", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=OrdersOption
+        ),
     ]
     for name, annotation in _ORDER_OPTIONS.items():
         default: Any = False if name in ("dayfirst", "monthfirst") else None
@@ -224,7 +275,13 @@ def order_options(func: F) -> F:
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
         values = {name: kwargs.pop(name) for name in _ORDER_OPTIONS}
-        order_file = kwargs.pop("order_file")
+        order_file, orders = kwargs.pop("order_file"), kwargs.pop("orders")
+        if wants_orders:
+            kwargs["orders"] = orders
+        if order_file is not None:  # a path that exists, else the book's order of that name
+            from protectcalc.cli.book import resolve_order_file
+
+            order_file = resolve_order_file(order_file, orders)
         kwargs["order"] = _order_input(order_file, values)
         if order_file is None:
             return func(**kwargs)
@@ -488,11 +545,12 @@ def due(
         list[Path] | None,
         typer.Argument(
             help="Order files (YAML) or folders of them, read recursively "
-            "(default: the current folder).",
+            "(default: the order book).",
             show_default=False,
         ),
     ] = None,
     within: WithinOption = None,
+    orders: OrdersOption = None,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -521,6 +579,8 @@ def due(
 
     [bold]Examples[/bold]
 
+        [cyan]protectcalc due[/cyan]   (every order in the book)
+
         [cyan]protectcalc due ~/orders/[/cyan]
 
         [cyan]protectcalc due ~/orders/ --within 3d --format csv[/cyan]
@@ -539,7 +599,12 @@ def due(
     # not each order's own local midnight, so equal deadlines show equal time left.
     zone = parse_zone(tz, "tz") if tz is not None else system_zone()
     moment = parse_instant(as_of, zone, now(), field="as_of") if as_of is not None else now()
-    files, errors = _order_files(paths or [Path()])
+    if paths:
+        files, errors = _order_files(paths)
+    else:  # the order book; an empty or missing book has nothing due
+        from protectcalc.cli.book import book_dir, book_files
+
+        files, errors = book_files(book_dir(orders)), []
     computed = []
     with progress("due", enabled=output_format is not DueFormat.JSON) as step:
         step(0, len(files))
@@ -755,6 +820,10 @@ def run(args: list[str] | None = None) -> int:
 
     forget_reads()
     _escape_unencodable()
+    if os.environ.get("_PROTECTCALC_COMPLETE"):  # the shell asks for completions
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         from typer._click.exceptions import ClickException
 

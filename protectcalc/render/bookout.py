@@ -1,0 +1,129 @@
+"""Renderers for the order book: ``protectcalc orders`` and the one-line confirmations.
+
+Pure: computed orders go in, text (or a Rich table, imported inside the function) comes out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from protectcalc.clock import format_span
+from protectcalc.engine.status import Deadline, Status
+from protectcalc.render.jsonout import SCHEMA_VERSION, iso
+from protectcalc.render.labels import label
+
+ORDER_COLUMNS = (
+    "name",
+    "rules",
+    "phase",
+    "next",
+    "label",
+    "due",
+    "time_left",
+    "seconds_left",
+    "note",
+    "file",
+)
+
+
+@dataclass(frozen=True)
+class BookRow:
+    """One order of the book as ``orders`` lists it."""
+
+    name: str
+    path: Path
+    note: str | None
+    status: Status
+
+    @property
+    def next(self) -> Deadline | None:
+        """The order's soonest open buyer deadline."""
+        return self.status.deadlines[0] if self.status.deadlines else None
+
+
+def when(deadline: Deadline) -> str:
+    """A deadline's moment as people read it: ``2026-03-16 Mon 00:00 MSK``."""
+    return deadline.due.strftime("%Y-%m-%d %a %H:%M %Z")
+
+
+def next_line(status: Status) -> str:
+    """``in_transit; next: Open a dispute by ... 2026-03-15 Sun 00:00 MSK (13d 15h left)``."""
+    phase = status.timeline.phase.value
+    if not status.deadlines:
+        return f"{phase}; no open deadline of yours"
+    first = status.deadlines[0]
+    return (
+        f"{phase}; next: {label(first.milestone)}, {when(first)} "
+        f"({format_span(first.left)} left)"
+    )
+
+
+def row_dict(row: BookRow) -> dict[str, Any]:
+    """One order: its name, rule set, phase and next deadline (null when none)."""
+    first = row.next
+    return {
+        "name": row.name,
+        "rules": row.status.timeline.rules,
+        "phase": row.status.timeline.phase.value,
+        "next": first.milestone.id if first else None,
+        "label": label(first.milestone) if first else None,
+        "due": iso(first.due) if first else None,
+        "time_left": format_span(first.left) if first else None,
+        "seconds_left": int(first.left.total_seconds()) if first else None,
+        "note": row.note,
+        "file": str(row.path),
+    }
+
+
+def render_orders_json(rows: list[BookRow], folder: Path, errors: list[tuple[str, str]]) -> str:
+    """The book as one JSON object: its folder, the orders, and the files that failed."""
+    data = {
+        "schema": SCHEMA_VERSION,
+        "book": str(folder),
+        "orders": [row_dict(row) for row in rows],
+        "errors": [{"file": path, "message": message} for path, message in errors],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_orders_csv(rows: list[BookRow]) -> str:
+    """A header row and one row per order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ORDER_COLUMNS)
+    for row in rows:
+        data = row_dict(row)
+        writer.writerow(["" if data[key] is None else str(data[key]) for key in ORDER_COLUMNS])
+    return buffer.getvalue()
+
+
+def render_orders_table(rows: list[BookRow], folder: Path) -> Any:
+    """The human view: one line per order, the soonest next deadline first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not rows:
+        return Text(f"No orders in {folder}: add one with protectcalc add NAME ...", style="green")
+    table = Table(title=f"Orders in {folder}", title_justify="left")
+    table.add_column("Order", max_width=26)
+    table.add_column("Phase", max_width=24)
+    table.add_column("Next deadline of yours")
+    table.add_column("Time left", justify="right", no_wrap=True)
+    for row in rows:
+        first = row.next
+        name = Text(row.name, style="bold")
+        name.append(f" ({row.status.timeline.rules})", style="dim")
+        if row.note:
+            name.append(f"\n{row.note}", style="dim")
+        table.add_row(
+            name,
+            row.status.timeline.phase.value.replace("_", " "),
+            f"{label(first.milestone)}\n{when(first)}" if first else "-",
+            format_span(first.left) if first else "",
+        )
+    return table
