@@ -62,11 +62,16 @@ def check_table(text: str) -> None:
     assert "2026-03-16" in text
 
 
+def check_chart(text: str) -> None:
+    assert "█ real  ░ planned" in text and "▲ as of" in text
+
+
 CHECKS: dict[OutputFormat, Callable[[str], None]] = {
     OutputFormat.TABLE: check_table,
     OutputFormat.JSON: check_json,
     OutputFormat.CSV: check_csv,
     OutputFormat.ICS: check_ics,
+    OutputFormat.CHART: check_chart,
 }
 
 

@@ -12,3 +12,4 @@ class OutputFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     ICS = "ics"
+    CHART = "chart"
