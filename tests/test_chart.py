@@ -183,6 +183,6 @@ def test_chart_names_the_order_file(tmp_path: Path) -> None:
 def test_chart_refuses_an_output_file_and_due_refuses_pictures() -> None:
     result = invoke(["timeline", *EXAMPLE, "--format", "chart", "-o", "x.txt"])
     assert result.exit_code == 2 and "needs a file format" in result.stderr
-    for kind in ("chart",):
+    for kind in ("chart", "svg", "html"):
         due = invoke(["due", ".", "--format", kind])
         assert due.exit_code == 2 and "due can be shown as table, json or csv" in due.stderr

@@ -264,7 +264,8 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="table (default), json, csv, ics or chart (bars in the terminal).",
+        help="table (default), json, csv, ics; chart (bars in the terminal); svg or html "
+        "(a picture; needs protectcalc[plot]).",
         case_sensitive=False,
     ),
 ]
@@ -336,9 +337,13 @@ def render(
 
             if output is not None:
                 raise InputError(
-                    "output", str(output), "needs a file format: --format json, csv or ics"
+                    "output", str(output), "needs a file format: --format json, csv, ics, svg, html"
                 )
             console_out(render_chart([(programme_name(timeline), timeline)], name))
+        case OutputFormat.SVG | OutputFormat.HTML:
+            from protectcalc.render.picture import render_picture
+
+            emit(render_picture(timeline, output_format.value, name), output)
 
 
 def console_out(renderable: Any) -> None:

@@ -13,3 +13,5 @@ class OutputFormat(StrEnum):
     CSV = "csv"
     ICS = "ics"
     CHART = "chart"
+    SVG = "svg"
+    HTML = "html"
