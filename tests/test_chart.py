@@ -186,3 +186,13 @@ def test_chart_refuses_an_output_file_and_due_refuses_pictures() -> None:
     for kind in ("chart", "svg", "html"):
         due = invoke(["due", ".", "--format", kind])
         assert due.exit_code == 2 and "due can be shown as table, json or csv" in due.stderr
+
+
+def test_readme_shows_this_chart_and_its_picture() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    start = readme.index("\n", readme.index("--as-of 2026-03-02T09:00 --format chart")) + 1
+    shown = readme[start : readme.index("\n...\n", start)]
+    assert WORKED_EXAMPLE_CHART.startswith(shown + "\n")
+    assert "![" in readme and "(docs/timeline.png)" in readme
+    png = Path(__file__).resolve().parents[1] / "docs" / "timeline.png"
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
