@@ -62,11 +62,30 @@ def check_table(text: str) -> None:
     assert "2026-03-16" in text
 
 
+def check_chart(text: str) -> None:
+    assert "█ real  ░ planned" in text and "▲ as of" in text
+
+
+def check_svg(text: str) -> None:
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    import xml.etree.ElementTree as ET
+
+    assert ET.fromstring(text).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def check_html(text: str) -> None:
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<table>" in text
+
+
 CHECKS: dict[OutputFormat, Callable[[str], None]] = {
     OutputFormat.TABLE: check_table,
     OutputFormat.JSON: check_json,
     OutputFormat.CSV: check_csv,
     OutputFormat.ICS: check_ics,
+    OutputFormat.CHART: check_chart,
+    OutputFormat.SVG: check_svg,
+    OutputFormat.HTML: check_html,
 }
 
 

@@ -371,7 +371,7 @@ def test_rules_at_80_columns_cut_no_id_and_no_word() -> None:
 
 def test_help_lists_only_the_formats_each_command_accepts() -> None:
     expected = {
-        "timeline": "<table|json|csv|ics>",
+        "timeline": "<table|json|csv|ics|chart|svg|html>",
         "status": "<table|json>",
         "due": "<table|json|csv>",
         "rules": "<table|json>",

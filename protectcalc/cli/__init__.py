@@ -341,7 +341,13 @@ def _utc_zone() -> ZoneInfo:
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="table (default), json, csv or ics.", case_sensitive=False),
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (default), json, csv, ics; chart (bars in the terminal); svg or html "
+        "(a picture; needs protectcalc[plot]).",
+        case_sensitive=False,
+    ),
 ]
 
 
@@ -404,8 +410,11 @@ def write_file(path: Path, text: str, field: str) -> None:
     typer.echo(f"wrote {path}", err=True)
 
 
-def render(timeline: Timeline, output_format: OutputFormat, output: Path | None) -> None:
-    """Render a timeline in the chosen format (table through Rich, the rest as plain text)."""
+def render(
+    timeline: Timeline, output_format: OutputFormat, output: Path | None, name: str = "order"
+) -> None:
+    """Render a timeline in the chosen format (table and chart through Rich, the rest as plain
+    text); ``name`` names the order in a picture's title."""
     match output_format:
         case OutputFormat.JSON:
             from protectcalc.render.jsonout import render_json
@@ -427,6 +436,19 @@ def render(timeline: Timeline, output_format: OutputFormat, output: Path | None)
                     "output", str(output), "needs a machine format: --format json, csv or ics"
                 )
             console_out(render_table(timeline))
+        case OutputFormat.CHART:
+            from protectcalc.render.chart import render_chart
+            from protectcalc.render.windows import programme_name
+
+            if output is not None:
+                raise InputError(
+                    "output", str(output), "needs a file format: --format json, csv, ics, svg, html"
+                )
+            console_out(render_chart([(programme_name(timeline), timeline)], name))
+        case OutputFormat.SVG | OutputFormat.HTML:
+            from protectcalc.render.picture import render_picture
+
+            emit(render_picture(timeline, output_format.value, name), output)
 
 
 def console_out(renderable: Any) -> None:
@@ -445,6 +467,7 @@ def console_out(renderable: Any) -> None:
 @app.command()
 @order_options
 def timeline(
+    ctx: typer.Context,
     order: OrderInput,
     output_format: FormatOption = OutputFormat.TABLE,
     output: OutputOption = None,
@@ -486,7 +509,13 @@ def timeline(
 
         emit(render_explain(computed, explain), output)
         return
-    render(computed, output_format, output)
+    render(computed, output_format, output, _order_name(ctx))
+
+
+def _order_name(ctx: typer.Context) -> str:
+    """How a picture names the order: its file's name, else "order"."""
+    order_file = ctx.params.get("order_file")
+    return order_file.name if isinstance(order_file, Path) else "order"
 
 
 WithinOption = Annotated[
@@ -503,6 +532,7 @@ WithinOption = Annotated[
 @app.command()
 @order_options
 def status(
+    ctx: typer.Context,
     order: OrderInput,
     within: WithinOption = None,
     output_format: StatusFormatOption = StatusFormat.TABLE,
@@ -532,9 +562,16 @@ def status(
 
         emit(render_status_json(result), None)
     else:
-        from protectcalc.render.statusout import render_status_table
+        from rich.console import Group
 
-        console_out(render_status_table(result))
+        from protectcalc.render.chart import render_chart
+        from protectcalc.render.fit import Fit
+        from protectcalc.render.statusout import NARROW, render_status_table
+        from protectcalc.render.windows import programme_name
+
+        chart = render_chart([(programme_name(computed), computed)], _order_name(ctx))
+        # The strip needs room for its bars; a narrow terminal keeps the stacked text only.
+        console_out(Group(render_status_table(result), Fit(chart, Group(), NARROW)))
     if result.near:
         raise typer.Exit(EXIT_DEADLINE_NEAR)
 

@@ -12,3 +12,6 @@ class OutputFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     ICS = "ics"
+    CHART = "chart"
+    SVG = "svg"
+    HTML = "html"

@@ -58,8 +58,7 @@ def next_line(status: Status) -> str:
         return f"{phase}; no open deadline of yours"
     first = status.deadlines[0]
     return (
-        f"{phase}; next: {label(first.milestone)}, {when(first)} "
-        f"({format_span(first.left)} left)"
+        f"{phase}; next: {label(first.milestone)}, {when(first)} ({format_span(first.left)} left)"
     )
 
 
