@@ -85,7 +85,7 @@ def test_escalated_answer_over_the_spring_festival() -> None:
     assert due.projected is False
     assert due.actor is Actor.BUYER
     assert due.rule == "escalated_response"
-    assert [source.seed for source in due.sources] == ["004_a43b1fa066a5da86.txt"]
+    assert {source.seed for source in due.sources} == {"004_a43b1fa066a5da86.txt"}
     assert "7 business days (CN)" in due.explain
     assert due.note is None
 
