@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "compute"]
 
-_REPEATED = ("seller_responded", "buyer_responded", "extended", "readings")
+_REPEATED = ("seller_responded", "buyer_responded", "mediator_asked", "extended", "readings")
 
 
 def compute(

@@ -77,6 +77,7 @@ class Order:
     seller_responded: tuple[datetime, ...] = ()
     buyer_responded: tuple[datetime, ...] = ()
     escalated: datetime | None = None
+    mediator_asked: tuple[datetime, ...] = ()
     dispute_closed: datetime | None = None
     dispute_outcome: DisputeOutcome | None = None
     processing_days: int | None = None
@@ -97,6 +98,7 @@ class Order:
                 found.append((name, value))
         found.extend(("seller_responded", at) for at in self.seller_responded)
         found.extend(("buyer_responded", at) for at in self.buyer_responded)
+        found.extend(("mediator_asked", at) for at in self.mediator_asked)
         return found
 
 
@@ -230,6 +232,7 @@ class Summary:
     safe_dispute_date: date | None = None
     escalation: datetime | None = None
     total_days: int | None = None
+    total_days_usual: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

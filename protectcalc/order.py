@@ -38,6 +38,7 @@ class OrderInput:
     seller_responded: tuple[RawTime, ...] = ()
     buyer_responded: tuple[RawTime, ...] = ()
     escalated: RawTime | None = None
+    mediator_asked: tuple[RawTime, ...] = ()
     dispute_closed: RawTime | None = None
     dispute_outcome: str | None = None
     processing_days: RawCount | None = None
@@ -67,7 +68,7 @@ class OrderInput:
     def is_empty(self) -> bool:
         """True when no order event at all was given."""
         return all(getattr(self, name) is None for name in SINGLE_EVENTS) and not (
-            self.seller_responded or self.buyer_responded
+            self.seller_responded or self.buyer_responded or self.mediator_asked
         )
 
 
@@ -99,6 +100,7 @@ def build_order(raw: OrderInput, now: datetime, default_zone: ZoneInfo) -> tuple
     events = {name: instant(getattr(raw, name), name) for name in SINGLE_EVENTS}
     seller = tuple(instant(v, "seller_responded") for v in raw.seller_responded)
     buyer = tuple(instant(v, "buyer_responded") for v in raw.buyer_responded)
+    asked = tuple(instant(v, "mediator_asked") for v in raw.mediator_asked)
     as_of = instant(raw.as_of, "as_of") or now.astimezone(zone)
     extended = tuple(_extension(value, attempt) for value in raw.extended)
     outcome = attempt(lambda: _choice(DisputeOutcome, raw.dispute_outcome, "dispute_outcome"), None)
@@ -116,6 +118,7 @@ def build_order(raw: OrderInput, now: datetime, default_zone: ZoneInfo) -> tuple
         timezone=zone,
         seller_responded=tuple(at for at in seller if at is not None),
         buyer_responded=tuple(at for at in buyer if at is not None),
+        mediator_asked=tuple(at for at in asked if at is not None),
         dispute_outcome=outcome,
         processing_days=processing,
         delivery_days=delivery,
@@ -222,7 +225,13 @@ def check_order(order: Order, plan: Plan) -> None:
     _require_before(order, "shipped", "confirmed")
     _require_before(order, "shipped", "dispute_opened")
     if order.dispute_opened is None:
-        for name in ("seller_responded", "buyer_responded", "escalated", "dispute_closed"):
+        for name in (
+            "seller_responded",
+            "buyer_responded",
+            "escalated",
+            "mediator_asked",
+            "dispute_closed",
+        ):
             if getattr(order, name):
                 raise InputError(
                     name,
@@ -295,6 +304,23 @@ def _check_rounds(order: Order, plan: Plan) -> None:
             _order_pair(previous_name, previous, name, moment)
     if order.escalated and order.dispute_closed:
         _order_pair("escalated", order.escalated, "dispute_closed", order.dispute_closed)
+    _check_questions(order)
+
+
+def _check_questions(order: Order) -> None:
+    """A mediator asks only in an escalated dispute, after the escalation, in order."""
+    if not order.mediator_asked:
+        return
+    if order.escalated is None:
+        raise InputError(
+            "mediator_asked",
+            _show(order.mediator_asked),
+            "needs --escalated: a mediator asks only in an escalated dispute",
+        )
+    previous, previous_name = order.escalated, "escalated"
+    for asked in order.mediator_asked:
+        _order_pair(previous_name, previous, "mediator_asked", asked)
+        previous, previous_name = asked, "mediator_asked"
 
 
 def _require_before(order: Order, first: str, later: str) -> None:

@@ -44,6 +44,7 @@ ESCALATED = """\
       seller_responses: [2026-02-02]
       buyer_responses: [2026-02-05]
       escalated: 2026-02-26T10:00
+      mediator_questions: [2026-02-26T10:00]
     """
 BROKEN = """\
     name: Broken

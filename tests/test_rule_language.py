@@ -22,7 +22,7 @@ CONTRACT_NAMES = {"protection_end", "safe_dispute_date", "escalation", "total_da
 
 EVENT_NAMES = {
     "placed", "paid", "cancel_requested", "shipped", "delivered", "confirmed", "dispute_opened",
-    "seller_responded", "buyer_responded", "escalated", "dispute_closed",
+    "seller_responded", "buyer_responded", "escalated", "mediator_asked", "dispute_closed",
 }  # fmt: skip
 """The shared event vocabulary (a milestone may share a name with the event it shows)."""
 
@@ -217,6 +217,7 @@ def test_library_compute_returns_the_json_contract() -> None:
         "safe_dispute_date": "2026-03-15",
         "escalation": "2026-04-23T00:00+03:00",
         "total_days": 53,
+        "total_days_usual": {"min": 30, "max": 40},
     }
     short = protectcalc.compute(
         {"confirmed": "2026-03-01", "tz": "Europe/Moscow"},

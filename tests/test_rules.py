@@ -15,11 +15,13 @@ from protectcalc.rules import Unit, load_rule_set, parse_readings
 from tests.test_cli import invoke
 
 ALIEXPRESS_RULES = (
-    "payment_window", "cancel_response", "processing_time", "delivery_period",
-    "protection_extension_max", "admin_extension", "auto_confirm",
-    "post_confirmation_protection", "safety_margin", "seller_response",
-    "seller_expected_response", "buyer_response", "dispute_rounds", "negotiation_limit",
-    "seller_silence", "escalated_response", "appeal_window", "feedback_window",
+    "payment_window", "cancel_response", "cancel_by_agreement", "processing_time",
+    "delivery_period", "protection_extension_max", "admin_extension", "auto_confirm",
+    "auto_confirmation_protection", "post_confirmation_protection", "safety_margin",
+    "seller_response", "seller_expected_response", "buyer_response", "dispute_rounds",
+    "negotiation_limit", "seller_usual_response", "usual_dispute_length", "dispute_reopen",
+    "seller_silence", "escalated_response", "escalated_review", "appeal_window",
+    "appeal_after_cancel", "feedback_window",
     "feedback_edit_window", "refund_after_cancel", "refund_after_dispute",
     "shipping_standard", "shipping_premium",
 )  # fmt: skip

@@ -35,13 +35,23 @@ scenarios = pytest.importorskip(
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
-CITED_ONLY = frozenset({"admin_extension", "feedback_edit_window", "seller_expected_response"})
+CITED_ONLY = frozenset(
+    {
+        "admin_extension",
+        "feedback_edit_window",
+        "seller_expected_response",
+        "seller_usual_response",
+        "usual_dispute_length",
+    }
+)
 """Rules that shape no milestone of their own, so a description citing them is enough.
 
 admin_extension: granted case by case by the administration, never counted.
 feedback_edit_window: counts from the day a review was left, which no order records.
 seller_expected_response: a planning assumption; the planned answers it gives are not
 milestones, only the buyer deadlines computed from them are.
+seller_usual_response, usual_dispute_length: what usually happens (000), shown beside the plan
+(the summary's total_days_usual), never a deadline.
 """
 
 SEED_NAME = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")

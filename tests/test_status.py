@@ -21,6 +21,7 @@ SPRING_FESTIVAL_ESCALATION = [
     "--tz", "Asia/Shanghai", "--shipped", "2026-01-20", "--delivered", "2026-01-28",
     "--dispute-opened", "2026-01-30", "--seller-responded", "2026-02-02",
     "--buyer-responded", "2026-02-05", "--escalated", "2026-02-12T10:00",
+    "--mediator-asked", "2026-02-12T10:00",
 ]  # fmt: skip
 
 

@@ -351,6 +351,7 @@ def test_due_at_80_and_40_columns_cuts_no_id(tmp_path: Path) -> None:
         "name: Headphones confirmed by accident\ntimezone: Asia/Shanghai\norder:\n"
         "  shipped: 2026-01-20\ndispute:\n  opened: 2026-01-30\n  seller_responses: [2026-02-02]\n"
         "  buyer_responses: [2026-02-05]\n  escalated: 2026-02-26T10:00\n"
+        "  mediator_questions: [2026-02-26T10:00]\n"
     )
     for width in ("80", "40"):
         code, out, err = run_cli(["due", str(tmp_path), "--as-of", "2026-02-27"], COLUMNS=width)

@@ -168,6 +168,11 @@ _ORDER_OPTIONS: dict[str, Any] = {
         "--buyer-responded", "When you answered/edited the dispute; repeat, in order.", EVENTS_PANEL
     ),
     "escalated": _event("--escalated", "When the dispute escalated to the administration."),
+    "mediator_asked": _many(
+        "--mediator-asked",
+        "When the mediator asked you a question (escalated dispute); repeat for each.",
+        EVENTS_PANEL,
+    ),
     "dispute_closed": _event("--dispute-closed", "When the dispute was closed."),
     "dispute_outcome": _listing(
         "--dispute-outcome", "How it closed: buyer_won, seller_won, partial, cancelled."
@@ -300,7 +305,14 @@ def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
     dayfirst, monthfirst = values.pop("dayfirst"), values.pop("monthfirst")
     if dayfirst and monthfirst:
         raise InputError("dayfirst", None, "and --monthfirst cannot both be given")
-    for name in ("seller_responded", "buyer_responded", "extended", "readings", "sets"):
+    for name in (
+        "seller_responded",
+        "buyer_responded",
+        "mediator_asked",
+        "extended",
+        "readings",
+        "sets",
+    ):
         values[name] = tuple(values[name] or ())
     given = OrderInput(**values, dayfirst=True if dayfirst else False if monthfirst else None)
     if order_file is None:

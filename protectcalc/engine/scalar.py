@@ -518,6 +518,7 @@ def _cycle_end(
         return
     else:
         at, projected = last_action
+        projected = projected or node.end_last_projected
         rule_id, template = node.rounds_rule, node.end_last_explain
     local = {"at": at, "start": start_at, "rounds": RuleValue(rules[node.rounds_rule])}
     explain = template.render(scope.with_locals(**local)) if template else ""
@@ -774,11 +775,14 @@ def _summary(plan: Plan, scope: _Scope) -> Summary:
         return scope.milestones.get(milestone_id) if milestone_id else None
 
     end, safe, escalation = get("protection_end"), get("safe_dispute_date"), get("escalation")
+    total_days = scope.values.get("total_days")
+    usual = plan.rules[plan.total_days_usual] if plan.total_days_usual else None
     return Summary(
         protection_end=end.at if end else None,
         safe_dispute_date=safe.day if safe else None,
         escalation=escalation.at if escalation else None,
-        total_days=scope.values.get("total_days"),
+        total_days=total_days,
+        total_days_usual=(usual.low, usual.high) if usual and total_days is not None else None,
     )
 
 

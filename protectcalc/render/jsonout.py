@@ -82,6 +82,11 @@ def timeline_dict(timeline: Timeline) -> dict[str, Any]:
             "safe_dispute_date": day_text(summary.safe_dispute_date),
             "escalation": iso(summary.escalation),
             "total_days": summary.total_days,
+            "total_days_usual": (
+                None
+                if summary.total_days_usual is None
+                else {"min": summary.total_days_usual[0], "max": summary.total_days_usual[1]}
+            ),
         },
         "next": next_dict(timeline.next, timeline.as_of),
         "warnings": [{"code": item.code, "message": item.message} for item in timeline.warnings],

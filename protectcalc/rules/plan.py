@@ -50,7 +50,7 @@ SINGLE_EVENTS = (
     "escalated",
     "dispute_closed",
 )
-REPEATED_EVENTS = ("seller_responded", "buyer_responded")
+REPEATED_EVENTS = ("seller_responded", "buyer_responded", "mediator_asked")
 EVENTS = SINGLE_EVENTS + REPEATED_EVENTS
 """The shared event vocabulary: what any rule set may read of an order."""
 
@@ -155,6 +155,7 @@ class CycleNode:
     end_none_when: Compiled | None
     end_limit_explain: Template | None
     end_last_explain: Template
+    end_last_projected: bool
     end_on_calendar: bool
     rank: int
 
@@ -223,6 +224,7 @@ class Plan:
     platform_calendar: str | None
     summary_ids: dict[str, str | None]
     total_days_from: tuple[str, ...]
+    total_days_usual: str | None
     plan_note: Template | None
     projected_note: str | None
     ranges: tuple[tuple[str, str, str], ...]
@@ -448,6 +450,9 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     for event in summary.total_days_from:
         if event not in EVENTS:
             problems.add("summary.total_days_from", f"unknown event {event}")
+    usual = summary.total_days_usual
+    if usual is not None and (usual not in rules or rules[usual].unit is not Unit.DAYS):
+        problems.add("summary.total_days_usual", f"{usual} is not a days rule")
     plan_note = text_template("summary.plan", summary.plan) if summary.plan else None
     for window in data.ranges:
         for milestone_id in (window.first, window.last):
@@ -512,6 +517,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         platform_calendar=data.platform_calendar,
         summary_ids=summary_ids,
         total_days_from=summary.total_days_from,
+        total_days_usual=summary.total_days_usual,
         plan_note=plan_note,
         projected_note=summary.projected_note,
         ranges=tuple((item.label, item.first, item.last) for item in data.ranges),
@@ -796,6 +802,7 @@ def _compile_cycle(
         if end.limit_explain
         else None,
         end_last_explain=text(end.last_explain, "end.last_explain"),
+        end_last_projected=end.last_projected,
         end_on_calendar=bool(end.on_calendar),
         rank=rank,
     )

@@ -287,6 +287,10 @@ class CycleEnd(_Strict):
     none_when: Expression | None = None
     limit_explain: Text | None = None
     last_explain: Text
+    last_projected: bool = Field(
+        default=False,
+        description="After the last real reply, the end is still planned until its event is given.",
+    )
     on_calendar: bool | None = None
 
 
@@ -389,6 +393,10 @@ class SummarySpec(_Strict):
     safe_dispute_date: str | None = None
     escalation: str | None = None
     total_days_from: tuple[str, ...] = ()
+    total_days_usual: str | None = Field(
+        default=None,
+        description="A days rule (a range): how long the plan usually lasts, beside total_days.",
+    )
     plan: Text | None = None
     projected_note: str | None = None
 

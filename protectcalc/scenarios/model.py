@@ -179,6 +179,10 @@ class DisputeSection(_Section):
         default_factory=list, description="When the buyer answered or edited, in order."
     )
     escalated: Moment | None = Field(default=None, description="When the dispute escalated.")
+    mediator_questions: list[Moment] = Field(
+        default_factory=list,
+        description="When the mediator asked a question (escalated dispute), in order.",
+    )
     closed: Moment | None = Field(default=None, description="When the dispute was closed.")
     outcome: DisputeOutcome | None = Field(default=None, description="How the dispute closed.")
 

@@ -67,6 +67,7 @@ _FIELD_KEYS: dict[str, KeyPath] = {
     "seller_responded": ("dispute", "seller_responses"),
     "buyer_responded": ("dispute", "buyer_responses"),
     "escalated": ("dispute", "escalated"),
+    "mediator_asked": ("dispute", "mediator_questions"),
     "dispute_closed": ("dispute", "closed"),
     "dispute_outcome": ("dispute", "outcome"),
     "tz": ("timezone",),
@@ -150,7 +151,7 @@ class LoadedFile:
             rule = str(error.value).partition("=")[0].strip()
             if rule in self.record.readings:
                 key = ("readings", rule)
-        elif key[-1] in ("seller_responses", "buyer_responses", "extended"):
+        elif key[-1] in ("seller_responses", "buyer_responses", "mediator_questions", "extended"):
             key = _list_item(key, _get(data, key), error.value)
         return self.document.problem(key, in_file_words(error.problem), value=error.value)
 
@@ -254,6 +255,7 @@ def order_input(record: OrderRecord, base: Path) -> OrderInput:
         seller_responded=tuple(dispute.seller_responses),
         buyer_responded=tuple(dispute.buyer_responses),
         escalated=dispute.escalated,
+        mediator_asked=tuple(dispute.mediator_questions),
         dispute_closed=dispute.closed,
         dispute_outcome=dispute.outcome.value if dispute.outcome else None,
         processing_days=events.processing_days,
