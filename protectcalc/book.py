@@ -133,6 +133,9 @@ EVENTS: tuple[EventKind, ...] = (
     EventKind("seller-responded", "seller_responded", ("dispute", "seller_responses"), many=True),
     EventKind("buyer-responded", "buyer_responded", ("dispute", "buyer_responses"), many=True),
     EventKind("escalated", "escalated", ("dispute", "escalated")),
+    EventKind(
+        "mediator-asked", "mediator_asked", ("dispute", "mediator_questions"), many=True
+    ),
     EventKind("dispute-closed", "dispute_closed", ("dispute", "closed")),
     EventKind("extended", "extended", ("order", "extended"), many=True, days=True),
 )
@@ -205,7 +208,7 @@ def fixed_order(order: OrderInput, zone: ZoneInfo, now: datetime) -> OrderInput:
         value = getattr(order, name)
         if value is not None:
             changes[name] = resolve_moment(str(value), zone, now, name, order.dayfirst)
-    for name in ("seller_responded", "buyer_responded"):
+    for name in ("seller_responded", "buyer_responded", "mediator_asked"):
         changes[name] = tuple(
             resolve_moment(str(value), zone, now, name, order.dayfirst)
             for value in getattr(order, name)
@@ -256,6 +259,7 @@ def new_order_text(name: str, order: OrderInput, note: str | None) -> str:
             ("seller_responses", order.seller_responded),
             ("buyer_responses", order.buyer_responded),
             ("escalated", order.escalated),
+            ("mediator_questions", order.mediator_asked),
             ("closed", order.dispute_closed),
             ("outcome", order.dispute_outcome),
         )
@@ -316,12 +320,12 @@ def check_record(order: Order, kind: EventKind, at: datetime | None, moment: dat
             f"is already recorded ({_show(getattr(order, kind.field))}); to correct it, edit "
             "the order file",
         )
-    if order.escalated is not None and kind.name != "dispute-closed":
+    if order.escalated is not None and kind.name not in ("dispute-closed", "mediator-asked"):
         raise InputError(
             label,
             shown,
-            f"the dispute was escalated on {_show(order.escalated)}: only dispute-closed can "
-            "be recorded now",
+            f"the dispute was escalated on {_show(order.escalated)}: only mediator-asked and "
+            "dispute-closed can be recorded now",
         )
     if at is not None and utc(at) > utc(moment):
         raise InputError(

@@ -347,7 +347,7 @@ def test_nothing_is_recorded_after_the_dispute_closed(headphones: Path, book: Pa
         assert snapshot(headphones) == before
 
 
-def test_after_escalation_only_the_closing(headphones: Path, book: Path) -> None:
+def test_after_escalation_only_questions_and_the_closing(headphones: Path, book: Path) -> None:
     for event, when in (("buyer-responded", "2026-03-19"), ("escalated", "2026-03-19T12:00")):
         result = invoke(["record", "headphones", event, when, "--as-of", "2026-03-20"], book)
         assert result.exit_code == 0, result.output
@@ -358,8 +358,14 @@ def test_after_escalation_only_the_closing(headphones: Path, book: Path) -> None
         book,
     )
     assert result.exit_code == 2
-    assert "only dispute-closed can be recorded now" in result.stderr
+    assert "only mediator-asked and dispute-closed can be recorded now" in result.stderr
     assert snapshot(headphones) == before
+    asked = invoke(
+        ["record", "headphones", "mediator-asked", "2026-03-19T18:00", "--as-of", "2026-03-20"],
+        book,
+    )
+    assert asked.exit_code == 0, asked.output
+    assert "mediator_questions: [2026-03-19T18:00]" in headphones.read_text("utf-8")
 
 
 def test_record_refuses_unknown_and_unsafe_names(headphones: Path, book: Path) -> None:

@@ -125,6 +125,7 @@ def test_a_vtimezone_per_zone_utc_in_utc_and_all_day_business_days(tmp_path: Pat
         *("--shipped", "2026-01-20", "--dispute-opened", "2026-01-30"),
         *("--seller-responded", "2026-02-02", "--buyer-responded", "2026-02-05"),
         *("--escalated", "2026-02-26T10:00", "--tz", "Asia/Shanghai"),
+        *("--mediator-asked", "2026-02-26T10:00"),  # the 7 business days count from a question
     )
     out = tmp_path / "all.ics"
     export(book, out, "2026-03-02T09:00")

@@ -138,8 +138,8 @@ class _Scope:
             return self.values[name]
         if name in self.milestones:
             return self.milestones[name]
-        if name in self.facts:
-            return self.facts[name]
+        if name in self.plan.facts:  # a cycle fact, set or not, shadows a rule's name
+            return self.facts.get(name)
         if name in self.rule_values:
             return self.rule_values[name]
         if name == "now":
