@@ -75,6 +75,7 @@ _METAVARS: dict[str, str] = {
     "--rules": "NAME|FILE",
     "--reading": "RULE=NAME",
     "--set": "RULE=VALUE",
+    "--also": "NAME|FILE",
 }
 """What each option's value is, for --help (event options take a DATE)."""
 
@@ -121,6 +122,21 @@ _ORDER_OPTIONS: dict[str, Any] = {
     ),
     "escalated": _event("--escalated", "When the dispute escalated to the administration."),
     "dispute_closed": _event("--dispute-closed", "When the dispute was closed."),
+    "estimated_delivery": _event(
+        "--estimated-delivery",
+        "The latest estimated delivery date shown at checkout (eBay, Amazon, Etsy, Temu, card).",
+    ),
+    "seller_contacted": _event(
+        "--seller-contacted", "When you first wrote to the seller about the problem."
+    ),
+    "claim_escalated": _event(
+        "--claim-escalated",
+        "When the dispute went to the platform (PayPal claim, 'ask eBay to step in').",
+    ),
+    "return_submitted": _event("--return-submitted", "When you submitted a return request."),
+    "transaction_posted": _event(
+        "--transaction-posted", "The card statement's posting (processing) date of the payment."
+    ),
     "dispute_outcome": _listing(
         "--dispute-outcome", "How it closed: buyer_won, seller_won, partial, cancelled."
     ),
@@ -149,6 +165,11 @@ _ORDER_OPTIONS: dict[str, Any] = {
     "sets": _many(
         "--set",
         "Override one rule's number for this run: RULE=VALUE (e.g. seller_response=6); repeatable.",
+        LISTING_PANEL,
+    ),
+    "also": _many(
+        "--also",
+        "Also compute another programme protecting the same order (e.g. paypal, card); repeatable.",
         LISTING_PANEL,
     ),
     "as_of": _listing("--as-of", "Judge the order as of this moment (default now)."),
@@ -220,7 +241,7 @@ def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
     dayfirst, monthfirst = values.pop("dayfirst"), values.pop("monthfirst")
     if dayfirst and monthfirst:
         raise InputError("dayfirst", None, "and --monthfirst cannot both be given")
-    for name in ("seller_responded", "buyer_responded", "extended", "readings", "sets"):
+    for name in ("seller_responded", "buyer_responded", "extended", "readings", "sets", "also"):
         values[name] = tuple(values[name] or ())
     given = OrderInput(**values, dayfirst=True if dayfirst else False if monthfirst else None)
     if order_file is None:

@@ -32,7 +32,7 @@ from protectcalc.model import (
     Timeline,
     Warning,
 )
-from protectcalc.order import check_order
+from protectcalc.order import check_order, check_reads
 from protectcalc.rules import RuleSet
 from protectcalc.rules.expr import instant_of, truthy
 from protectcalc.rules.plan import (
@@ -160,11 +160,18 @@ class _Calendars:
     buyer_calendar_used: bool = False
 
 
-def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
-    """Every milestone the order's events allow, the phase as of ``as_of``, and what to do next."""
+def compute_timeline(
+    order: Order, rules: RuleSet, as_of: datetime, also_reads: frozenset[str] = frozenset()
+) -> Timeline:
+    """Every milestone the order's events allow, the phase as of ``as_of``, and what to do next.
+
+    An event the rule set does not read is refused, unless ``also_reads`` (what the other
+    layers of the same order read) has it: then this layer simply does not use it.
+    """
     first = min((utc(at) for _, at in order.events()), default=None)
     plan = rules.plan_for(first.astimezone(order.timezone).date() if first else None)
     rules = plan.rules
+    check_reads(order, plan.reads | also_reads, rules.name)
     check_order(order, plan)
     _check_given_calendars(order)
     scope = _Scope(order, plan, as_of.astimezone(order.timezone))
