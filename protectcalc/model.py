@@ -129,6 +129,11 @@ SINGLE_EVENTS: tuple[str, ...] = (
 """The order fields that hold one event instant each."""
 
 
+PLANNED_EVENTS: tuple[str, ...] = ("estimated_delivery",)
+"""Events that are a date promised for later, not something that happened: one in the future
+is no sign that the moment judged is too early."""
+
+
 EVENT_RULE = "event"
 """The ``rule`` of a milestone that is a real event the user gave, not a computed one."""
 
