@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -19,6 +19,9 @@ import typer
 from protectcalc import __version__
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import Order, Timeline
+
+if TYPE_CHECKING:
+    from protectcalc.engine.layers import Layered
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render import OutputFormat
 
@@ -276,6 +279,28 @@ def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
     return parsed, compute_timeline(parsed, rules, as_of)
 
 
+def compute_layered(order: OrderInput) -> tuple[Order, "Layered"]:
+    """Every layer of the order: ``--rules`` and each ``--also``, from the same events."""
+    from protectcalc.cli.shell import now, system_zone
+    from protectcalc.engine.layers import compute_layers
+    from protectcalc.rules import load_rule_set, parse_readings, parse_sets
+
+    if order.is_empty():
+        compute_order(order)  # the same one-line refusal
+    zone = system_zone() if order.tz is None else None
+    main = load_rule_set(order.rules, parse_readings(order.readings), parse_sets(order.sets))
+    seen = {main.name}
+    also = []
+    for name in order.also:
+        rules = load_rule_set(name)
+        if rules.name in seen:
+            raise InputError("also", name, f"names the rule set {rules.name} a second time")
+        seen.add(rules.name)
+        also.append(rules)
+    parsed, as_of = build_order(order, now(), zone or _utc_zone())
+    return parsed, compute_layers(parsed, main, also, as_of)
+
+
 def _utc_zone() -> ZoneInfo:
     return ZoneInfo("UTC")
 
@@ -345,6 +370,30 @@ def render(timeline: Timeline, output_format: OutputFormat, output: Path | None)
             console_out(render_table(timeline))
 
 
+def render_layered(layered: "Layered", output_format: OutputFormat, output: Path | None) -> None:
+    """Every layer of an order: a section each (table), ``layers`` (json), one calendar."""
+    match output_format:
+        case OutputFormat.JSON:
+            from protectcalc.render.jsonout import render_layered_json
+
+            emit(render_layered_json(layered), output)
+        case OutputFormat.ICS:
+            from protectcalc.render.ics import render_ics
+
+            others = [(layer.name, layer.timeline) for layer in layered.also]
+            emit(render_ics(layered.main.timeline, others), output)
+        case OutputFormat.CSV:
+            raise InputError("format", "csv", "--also is shown as table, json or ics")
+        case OutputFormat.TABLE:
+            from protectcalc.render.table import render_layered_table
+
+            if output is not None:
+                raise InputError(
+                    "output", str(output), "needs a machine format: --format json or ics"
+                )
+            console_out(render_layered_table(layered))
+
+
 def console_out(renderable: Any) -> None:
     """Print a Rich renderable: colour only on a terminal, NO_COLOR honoured."""
     from rich.console import Console
@@ -396,6 +445,9 @@ def timeline(
 
         [cyan]protectcalc timeline --confirmed 2026-03-01 --explain protection_end[/cyan]
     """
+    if order.also and explain is None:
+        render_layered(compute_layered(order)[1], output_format, output)
+        return
     computed = compute(order)
     if explain is not None:
         from protectcalc.render.explain import render_explain
@@ -443,16 +495,25 @@ def status(
     span = parse_duration(within, "within") if within is not None else None
     if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
         raise InputError("format", output_format.value, "status can be shown as table or json")
-    parsed, computed = compute_order(order)
+    layered = None
+    if order.also:
+        parsed, layered = compute_layered(order)
+        computed = layered.main.timeline
+    else:
+        parsed, computed = compute_order(order)
     result = order_status(parsed, computed, span)
+    if layered is not None:
+        from protectcalc.engine.layers import layered_near
+
+        result = layered_near(parsed, layered, result, span)
     if output_format is OutputFormat.JSON:
         from protectcalc.render.statusout import render_status_json
 
-        emit(render_status_json(result), None)
+        emit(render_status_json(result, layered), None)
     else:
         from protectcalc.render.statusout import render_status_table
 
-        console_out(render_status_table(result))
+        console_out(render_status_table(result, layered))
     if result.near:
         raise typer.Exit(EXIT_DEADLINE_NEAR)
 
@@ -511,6 +572,11 @@ def due(
             name, raw = _load_named_order(path)
             used = replace(raw, as_of=as_of)
             with _located_in(path, used):
+                if used.also:
+                    parsed, layered = compute_layered(used)
+                    for layer in layered.all:
+                        computed.append((f"{name} [{layer.name}]", path, parsed, layer.timeline))
+                    continue
                 parsed, result = compute_order(used)
         except (InputError, RuleSetError) as error:
             errors.append((str(path), _file_message(path, error)))

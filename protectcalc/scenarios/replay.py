@@ -374,6 +374,11 @@ class Replayer:
         order, as_of = build_order(raw, self.now, ZoneInfo(DEFAULT_ZONE))
         if raw.as_of is None:
             as_of = max(moment for _, moment in order.events())
+        if raw.also:
+            from protectcalc.engine.layers import compute_layers
+
+            also = [self.rule_set(name, {}) for name in raw.also]
+            return compute_layers(order, rules, also, as_of).main.timeline, order.timezone
         return compute_timeline(order, rules, as_of), order.timezone
 
     def run_file(self, path: Path, shown: str | None = None) -> Outcome:
