@@ -46,7 +46,7 @@ def compute(
     values: dict[str, Any] = {}
     for key, value in order.items():
         name = key.replace("-", "_")
-        if name not in known or name in ("rules", "readings", "as_of", "dayfirst"):
+        if name not in known or name in ("rules", "readings", "as_of", "dayfirst", "also"):
             raise InputError(name, key, "is not an order field (see protectcalc --help)")
         if isinstance(value, datetime):
             value = value.isoformat()

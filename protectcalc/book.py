@@ -133,9 +133,7 @@ EVENTS: tuple[EventKind, ...] = (
     EventKind("seller-responded", "seller_responded", ("dispute", "seller_responses"), many=True),
     EventKind("buyer-responded", "buyer_responded", ("dispute", "buyer_responses"), many=True),
     EventKind("escalated", "escalated", ("dispute", "escalated")),
-    EventKind(
-        "mediator-asked", "mediator_asked", ("dispute", "mediator_questions"), many=True
-    ),
+    EventKind("mediator-asked", "mediator_asked", ("dispute", "mediator_questions"), many=True),
     EventKind("dispute-closed", "dispute_closed", ("dispute", "closed")),
     EventKind("extended", "extended", ("order", "extended"), many=True, days=True),
 )

@@ -79,6 +79,16 @@ class Order:
     escalated: datetime | None = None
     mediator_asked: tuple[datetime, ...] = ()
     dispute_closed: datetime | None = None
+    estimated_delivery: datetime | None = None
+    """The latest estimated delivery date shown at checkout (a date: 00:00 local)."""
+    seller_contacted: datetime | None = None
+    """The buyer's first message to the seller about the problem."""
+    claim_escalated: datetime | None = None
+    """The dispute handed to the platform (a PayPal claim, "ask eBay to step in")."""
+    return_submitted: datetime | None = None
+    """The buyer submitted a return request."""
+    transaction_posted: datetime | None = None
+    """The card network's processing (posting) date of the payment."""
     dispute_outcome: DisputeOutcome | None = None
     processing_days: int | None = None
     delivery_days: int | None = None
@@ -112,8 +122,18 @@ SINGLE_EVENTS: tuple[str, ...] = (
     "dispute_opened",
     "escalated",
     "dispute_closed",
+    "estimated_delivery",
+    "seller_contacted",
+    "claim_escalated",
+    "return_submitted",
+    "transaction_posted",
 )
 """The order fields that hold one event instant each."""
+
+
+PLANNED_EVENTS: tuple[str, ...] = ("estimated_delivery",)
+"""Events that are a date promised for later, not something that happened: one in the future
+is no sign that the moment judged is too early."""
 
 
 EVENT_RULE = "event"

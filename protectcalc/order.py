@@ -40,6 +40,11 @@ class OrderInput:
     escalated: RawTime | None = None
     mediator_asked: tuple[RawTime, ...] = ()
     dispute_closed: RawTime | None = None
+    estimated_delivery: RawTime | None = None
+    seller_contacted: RawTime | None = None
+    claim_escalated: RawTime | None = None
+    return_submitted: RawTime | None = None
+    transaction_posted: RawTime | None = None
     dispute_outcome: str | None = None
     processing_days: RawCount | None = None
     delivery_days: RawCount | None = None
@@ -53,6 +58,7 @@ class OrderInput:
     rules: str | None = None
     readings: tuple[str, ...] = ()
     sets: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
     as_of: RawTime | None = None
     dayfirst: bool | None = None
 
@@ -224,12 +230,23 @@ def check_order(order: Order, plan: Plan) -> None:
     # Receipt can only be confirmed (even by accident) for a parcel that was sent.
     _require_before(order, "shipped", "confirmed")
     _require_before(order, "shipped", "dispute_opened")
+    # The programmes' events: a checkout's estimated delivery date and a network's posting
+    # date are dates, so they are compared by day (a posting date may be a day "early": the
+    # network dates it in its own zone).
+    for first in ("placed", "paid"):
+        _require_day_not_before(order, first, "estimated_delivery")
+        for later in ("seller_contacted", "return_submitted"):
+            _require_before(order, first, later)
+    _require_day_not_before(order, "placed", "transaction_posted")
+    _require_day_not_before(order, "paid", "transaction_posted", slack=timedelta(days=1))
+    _require_before(order, "dispute_opened", "claim_escalated")
     if order.dispute_opened is None:
         for name in (
             "seller_responded",
             "buyer_responded",
             "escalated",
             "mediator_asked",
+            "claim_escalated",
             "dispute_closed",
         ):
             if getattr(order, name):
@@ -327,6 +344,44 @@ def _require_before(order: Order, first: str, later: str) -> None:
     earlier_at, later_at = getattr(order, first), getattr(order, later)
     if earlier_at is not None and later_at is not None:
         _order_pair(first, earlier_at, later, later_at)
+
+
+def _require_day_not_before(
+    order: Order, first: str, later: str, slack: timedelta = timedelta(0)
+) -> None:
+    """``later`` (a date-like event) is not on a local day before ``first``'s day (- slack)."""
+    earlier_at, later_at = getattr(order, first), getattr(order, later)
+    if earlier_at is None or later_at is None:
+        return
+    if later_at.date() < earlier_at.date() - slack:
+        raise InputError(
+            later, _show(later_at), f"is before {option_label(first)} {_show(earlier_at)}"
+        )
+
+
+def check_reads(order: Order, reads: frozenset[str], rules_name: str) -> None:
+    """Refuse an event no rule set of this computation reads: it would be silently ignored.
+
+    The message names the shipped rule sets that do read it.
+    """
+    for name, moment in order.events():
+        if name in reads:
+            continue
+        from protectcalc.rules import load_rule_set
+        from protectcalc.rules.loader import shipped_names
+
+        readers = [
+            shipped
+            for shipped in shipped_names()
+            if name in load_rule_set(shipped).plan_for(None).reads
+        ]
+        where = (
+            f"the rule sets that read it: {', '.join(readers)}; choose one with --rules or "
+            "--also, or leave it out"
+            if readers
+            else "no shipped rule set reads it; leave it out"
+        )
+        raise InputError(name, _show(moment), f"is not read by the rule set {rules_name} ({where})")
 
 
 def _order_pair(first: str, first_at: datetime, later: str, later_at: datetime) -> None:

@@ -80,7 +80,15 @@ def test_completes_names_events_rules_and_commands(
     assert complete("protectcalc record lamp s", book, capsys) == ["shipped", "seller-responded"]
     assert "dispute-closed" in complete("protectcalc record lamp ", book, capsys)
     assert complete("protectcalc status h", book, capsys) == ["headphones"]
-    assert complete("protectcalc timeline --rules ", book, capsys) == ["aliexpress"]
+    assert complete("protectcalc timeline --rules ", book, capsys) == [
+        "aliexpress",
+        "amazon",
+        "card",
+        "ebay",
+        "etsy",
+        "paypal",
+        "temu",
+    ]
     assert complete("protectcalc record lamp dispute-closed --outcome b", book, capsys) == [
         "buyer_won"
     ]

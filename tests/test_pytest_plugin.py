@@ -168,7 +168,7 @@ def test_a_malformed_file_is_a_failing_item_with_path_and_line(
             "_* scenario: broken.yaml _*",
             "scenarios/broken.yaml:4:3: order.colour: is not a key of this format (expected "
             "one of: placed, paid, cancel_requested, shipped, delivered, confirmed, "
-            "processing_days, delivery_days, extended)",
+            "processing_days, delivery_days, extended, *)",
             "_* scenario: tabs.yaml _*",
             "scenarios/tabs.yaml:2:1: *",
         ]

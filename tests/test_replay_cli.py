@@ -121,7 +121,8 @@ def test_default_folder_mixed_results_exit_2_and_every_file_still_runs(mixed: Pa
         "ERROR scenarios/c/broken.yaml  Broken",
         "  scenarios/c/broken.yaml:4:3: order.colour: is not a key of this format (expected one "
         "of: placed, paid, cancel_requested, shipped, delivered, confirmed, processing_days, "
-        "delivery_days, extended)",
+        "delivery_days, extended, estimated_delivery, seller_contacted, return_submitted, "
+        "transaction_posted)",
         "replay: 1 error",
         "replay: 1 passed, 1 failed",
     ]

@@ -64,16 +64,19 @@ def default_rules() -> RuleSet:
 
 @cache
 def loaded_scenarios() -> tuple[Any, ...]:
-    """Every scenario file under scenarios/ that the replay loader reads and validates.
+    """Every scenario file under scenarios/ of the default rule set that the replay loader
+    reads and validates (the other programmes' stories: tests/test_programmes.py).
 
     A file that does not load is left out here: tests/test_scenario_files.py reports it.
     """
     found = []
     for path in scenarios.scenario_files(SCENARIO_DIR):
         try:
-            found.append(scenarios.load_file(path, str(path.relative_to(SCENARIO_DIR))))
+            loaded = scenarios.load_file(path, str(path.relative_to(SCENARIO_DIR)))
         except ValueError:  # FileProblems: unreadable or invalid
             continue
+        if loaded.record.rules in (None, "aliexpress") and not loaded.record.also:
+            found.append(loaded)
     return tuple(found)
 
 

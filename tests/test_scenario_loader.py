@@ -221,7 +221,8 @@ def test_unknown_keys_name_the_key_its_place_and_the_keys_expected() -> None:
     assert lines[1] == (
         "s.yaml:5:3: order.recieved: is not a key of this format (expected one of: placed, "
         "paid, cancel_requested, shipped, delivered, confirmed, processing_days, "
-        "delivery_days, extended)"
+        "delivery_days, extended, estimated_delivery, seller_contacted, return_submitted, "
+        "transaction_posted)"
     )
     assert lines[2].startswith("s.yaml:8:3: expect.milestone: is not a key of this format")
     assert len(lines) == 3

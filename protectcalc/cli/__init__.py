@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -22,6 +22,9 @@ from protectcalc import __version__
 from protectcalc.cli.completers import order_names, rule_set_names
 from protectcalc.errors import InputError, RuleSetError, error_lines
 from protectcalc.model import Order, Timeline
+
+if TYPE_CHECKING:
+    from protectcalc.engine.layers import Layered
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render import OutputFormat
 
@@ -122,6 +125,7 @@ _METAVARS: dict[str, str] = {
     "--rules": "NAME|FILE",
     "--reading": "RULE=NAME",
     "--set": "RULE=VALUE",
+    "--also": "NAME|FILE",
 }
 """What each option's value is, for --help (event options take a DATE)."""
 
@@ -174,6 +178,21 @@ _ORDER_OPTIONS: dict[str, Any] = {
         EVENTS_PANEL,
     ),
     "dispute_closed": _event("--dispute-closed", "When the dispute was closed."),
+    "estimated_delivery": _event(
+        "--estimated-delivery",
+        "The latest estimated delivery date shown at checkout (eBay, Amazon, Etsy, Temu, card).",
+    ),
+    "seller_contacted": _event(
+        "--seller-contacted", "When you first wrote to the seller about the problem."
+    ),
+    "claim_escalated": _event(
+        "--claim-escalated",
+        "When the dispute went to the platform (PayPal claim, 'ask eBay to step in').",
+    ),
+    "return_submitted": _event("--return-submitted", "When you submitted a return request."),
+    "transaction_posted": _event(
+        "--transaction-posted", "The card statement's posting (processing) date of the payment."
+    ),
     "dispute_outcome": _listing(
         "--dispute-outcome", "How it closed: buyer_won, seller_won, partial, cancelled."
     ),
@@ -210,6 +229,11 @@ _ORDER_OPTIONS: dict[str, Any] = {
     "sets": _many(
         "--set",
         "Override one rule's number for this run: RULE=VALUE (e.g. seller_response=6); repeatable.",
+        LISTING_PANEL,
+    ),
+    "also": _many(
+        "--also",
+        "Also compute another programme protecting the same order (e.g. paypal, card); repeatable.",
         LISTING_PANEL,
     ),
     "as_of": _listing("--as-of", "Judge the order as of this moment (default now)."),
@@ -312,6 +336,7 @@ def _order_input(order_file: Path | None, values: dict[str, Any]) -> OrderInput:
         "extended",
         "readings",
         "sets",
+        "also",
     ):
         values[name] = tuple(values[name] or ())
     given = OrderInput(**values, dayfirst=True if dayfirst else False if monthfirst else None)
@@ -345,6 +370,28 @@ def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
     rules = load_rule_set(order.rules, parse_readings(order.readings), parse_sets(order.sets))
     parsed, as_of = build_order(order, now(), zone or _utc_zone())
     return parsed, compute_timeline(parsed, rules, as_of)
+
+
+def compute_layered(order: OrderInput) -> tuple[Order, "Layered"]:
+    """Every layer of the order: ``--rules`` and each ``--also``, from the same events."""
+    from protectcalc.cli.shell import now, system_zone
+    from protectcalc.engine.layers import compute_layers
+    from protectcalc.rules import load_rule_set, parse_readings, parse_sets
+
+    if order.is_empty():
+        compute_order(order)  # the same one-line refusal
+    zone = system_zone() if order.tz is None else None
+    main = load_rule_set(order.rules, parse_readings(order.readings), parse_sets(order.sets))
+    seen = {main.name}
+    also = []
+    for name in order.also:
+        rules = load_rule_set(name)
+        if rules.name in seen:
+            raise InputError("also", name, f"names the rule set {rules.name} a second time")
+        seen.add(rules.name)
+        also.append(rules)
+    parsed, as_of = build_order(order, now(), zone or _utc_zone())
+    return parsed, compute_layers(parsed, main, also, as_of)
 
 
 def _utc_zone() -> ZoneInfo:
@@ -463,6 +510,30 @@ def render(
             emit(render_picture(timeline, output_format.value, name), output)
 
 
+def render_layered(layered: "Layered", output_format: OutputFormat, output: Path | None) -> None:
+    """Every layer of an order: a section each (table), ``layers`` (json), one calendar."""
+    match output_format:
+        case OutputFormat.JSON:
+            from protectcalc.render.jsonout import render_layered_json
+
+            emit(render_layered_json(layered), output)
+        case OutputFormat.ICS:
+            from protectcalc.render.ics import render_ics
+
+            others = [(layer.name, layer.timeline) for layer in layered.also]
+            emit(render_ics(layered.main.timeline, others), output)
+        case OutputFormat.CSV:
+            raise InputError("format", "csv", "--also is shown as table, json or ics")
+        case OutputFormat.TABLE:
+            from protectcalc.render.table import render_layered_table
+
+            if output is not None:
+                raise InputError(
+                    "output", str(output), "needs a machine format: --format json or ics"
+                )
+            console_out(render_layered_table(layered))
+
+
 def console_out(renderable: Any) -> None:
     """Print a Rich renderable: colour only on a terminal, NO_COLOR honoured."""
     from rich.console import Console
@@ -515,6 +586,9 @@ def timeline(
 
         [cyan]protectcalc timeline --confirmed 2026-03-01 --explain protection_end[/cyan]
     """
+    if order.also and explain is None:
+        render_layered(compute_layered(order)[1], output_format, output)
+        return
     computed = compute(order)
     if explain is not None:
         from protectcalc.render.explain import render_explain
@@ -567,12 +641,21 @@ def status(
     from protectcalc.engine.status import order_status
 
     span = parse_duration(within, "within") if within is not None else None
-    parsed, computed = compute_order(order)
+    layered = None
+    if order.also:
+        parsed, layered = compute_layered(order)
+        computed = layered.main.timeline
+    else:
+        parsed, computed = compute_order(order)
     result = order_status(parsed, computed, span)
+    if layered is not None:
+        from protectcalc.engine.layers import layered_near
+
+        result = layered_near(parsed, layered, result, span)
     if output_format is StatusFormat.JSON:
         from protectcalc.render.statusout import render_status_json
 
-        emit(render_status_json(result), None)
+        emit(render_status_json(result, layered), None)
     else:
         from rich.console import Group
 
@@ -581,9 +664,12 @@ def status(
         from protectcalc.render.statusout import NARROW, render_status_table
         from protectcalc.render.windows import programme_name
 
-        chart = render_chart([(programme_name(computed), computed)], _order_name(ctx))
+        lanes = [(programme_name(computed), computed)]
+        if layered is not None:
+            lanes += [(layer.name, layer.timeline) for layer in layered.all[1:]]
+        chart = render_chart(lanes, _order_name(ctx))
         # The strip needs room for its bars; a narrow terminal keeps the stacked text only.
-        console_out(Group(render_status_table(result), Fit(chart, Group(), NARROW)))
+        console_out(Group(render_status_table(result, layered), Fit(chart, Group(), NARROW)))
     if result.near:
         raise typer.Exit(EXIT_DEADLINE_NEAR)
 
@@ -662,12 +748,17 @@ def due(
                 name, raw = _load_named_order(path)
                 used = replace(raw, as_of=moment)
                 with _located_in(path, used):
-                    parsed, result = compute_order(used)
+                    if used.also:
+                        parsed, layered = compute_layered(used)
+                        for layer in layered.all:
+                            label = f"{name} [{layer.name}]"
+                            computed.append((label, path, parsed, layer.timeline))
+                    else:
+                        parsed, result = compute_order(used)
+                        computed.append((name, path, parsed, result))
             except (InputError, RuleSetError) as error:
                 lines = error_lines(error)
                 errors.extend((str(path), _file_message(path, line)) for line in lines)
-            else:
-                computed.append((name, path, parsed, result))
             step(done, len(files))
     rows = due_rows(computed, span)
     for _path, message in errors:

@@ -23,6 +23,7 @@ from protectcalc.calendars import (
 from protectcalc.clock import add_elapsed, start_of_day, utc, wall, zone_name
 from protectcalc.model import (
     EVENT_RULE,
+    PLANNED_EVENTS,
     Actor,
     Milestone,
     NextAction,
@@ -32,7 +33,7 @@ from protectcalc.model import (
     Timeline,
     Warning,
 )
-from protectcalc.order import check_order
+from protectcalc.order import check_order, check_reads
 from protectcalc.rules import RuleSet
 from protectcalc.rules.expr import instant_of, truthy
 from protectcalc.rules.plan import (
@@ -43,7 +44,7 @@ from protectcalc.rules.plan import (
     MilestoneNode,
     Plan,
 )
-from protectcalc.rules.schema import Calendar, Rule, Unit
+from protectcalc.rules.schema import Calendar, Reading, Rule, Unit
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,18 @@ class _Calendars:
     buyer_calendar_used: bool = False
 
 
-def compute_timeline(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
-    """Every milestone the order's events allow, the phase as of ``as_of``, and what to do next."""
+def compute_timeline(
+    order: Order, rules: RuleSet, as_of: datetime, also_reads: frozenset[str] = frozenset()
+) -> Timeline:
+    """Every milestone the order's events allow, the phase as of ``as_of``, and what to do next.
+
+    An event the rule set does not read is refused, unless ``also_reads`` (what the other
+    layers of the same order read) has it: then this layer simply does not use it.
+    """
     first = min((utc(at) for _, at in order.events()), default=None)
     plan = rules.plan_for(first.astimezone(order.timezone).date() if first else None)
     rules = plan.rules
+    check_reads(order, plan.reads | also_reads, rules.name)
     check_order(order, plan)
     _check_given_calendars(order)
     scope = _Scope(order, plan, as_of.astimezone(order.timezone))
@@ -207,7 +215,7 @@ def _straddle(order: Order, plan: Plan) -> list[Warning]:
     """Say so when the rules changed between the order's first and last events."""
     from protectcalc.rules.plan import period_index
 
-    moments = sorted(utc(at) for _, at in order.events())
+    moments = sorted(utc(at) for name, at in order.events() if name not in PLANNED_EVENTS)
     if len(moments) < 2:
         return []
     first = moments[0].astimezone(order.timezone).date()
@@ -640,11 +648,12 @@ def _disagreements(plan: Plan, scope: _Scope) -> list[Warning]:
         if rule_id not in used or not rule.alternatives:
             continue
         others = "; ".join(
-            f"{name}: {alt.describe()} ({', '.join(src.short for src in alt.sources)})"
+            f"{name}: {alt.describe()} ({', '.join(dict.fromkeys(s.short for s in alt.sources))}"
+            f"{_period_text(alt)})"
             for name, alt in rule.alternatives.items()
             if name != rule.reading
         )
-        seeds = ", ".join(src.short for src in rule.sources)
+        seeds = ", ".join(dict.fromkeys(src.short for src in rule.sources))
         every_seed = all(
             src.seed is not None
             for reading in (rule, *rule.alternatives.values())
@@ -663,10 +672,24 @@ def _disagreements(plan: Plan, scope: _Scope) -> list[Warning]:
     return found
 
 
+def _period_text(reading: Rule | Reading) -> str:
+    """``; in force until 2014-11-18``: a dated reading says when it applied."""
+    start, end = reading.effective_from, reading.effective_until
+    if start and end:
+        return f"; in force {start.isoformat()} to {end.isoformat()}"
+    if end:
+        return f"; in force until {end.isoformat()}"
+    return f"; in force from {start.isoformat()}" if start else ""
+
+
 def _as_of_warning(scope: _Scope) -> list[Warning]:
     """Say so when the moment judged lies before events the user gave."""
     now = utc(scope.now)
-    later = [(name, at) for name, at in scope.order.events() if at > now]
+    later = [
+        (name, at)
+        for name, at in scope.order.events()
+        if at > now and name not in PLANNED_EVENTS  # an expected date is in the future
+    ]
     if not later:
         return []
     name, at = max(later, key=lambda item: utc(item[1]))

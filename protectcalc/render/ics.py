@@ -19,6 +19,7 @@ with a reminder one safety margin before each. Pure: the timeline goes in, the t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
@@ -29,10 +30,13 @@ from protectcalc.render.labels import label
 from protectcalc.render.when import when_text
 
 
-def render_ics(timeline: Timeline) -> str:
+def render_ics(timeline: Timeline, also: Sequence[tuple[str, Timeline]] = ()) -> str:
     """An .ics calendar (CRLF line ends) of the buyer's deadlines and the escalation.
 
     Each buyer deadline's reminder fires one safety margin (the rule set's) before it.
+    ``also``: other programmes protecting the same order (``--also``), as (name, timeline):
+    their events are added, each summary starting with the programme and each UID distinct
+    per layer.
     """
     margin = timeline.safety_margin
     calendar = Calendar()
@@ -45,8 +49,18 @@ def render_ics(timeline: Timeline) -> str:
     stamp = timeline.as_of.astimezone(UTC)
     chosen = [item for item in timeline.milestones if _on_calendar(item)]
     for item in chosen:
-        calendar.add_component(_event(item, stamp, margin, timeline.projected_note))
-    days = [item.last_day for item in chosen] or [timeline.as_of.date()]
+        prefix = f"{timeline.rules.split('[')[0]}: " if also else ""
+        calendar.add_component(_event(item, stamp, margin, timeline.projected_note, prefix))
+    days = [item.last_day for item in chosen]
+    for name, layer in also:
+        for item in layer.milestones:
+            if _on_calendar(item):
+                event = _event(
+                    item, stamp, layer.safety_margin, layer.projected_note, f"{name}: ", name
+                )
+                calendar.add_component(event)
+                days.append(item.last_day)
+    days = days or [timeline.as_of.date()]
     calendar.add_missing_timezones(
         first_date=date(min(days).year - 1, 1, 1), last_date=date(max(days).year + 2, 1, 1)
     )
@@ -58,18 +72,27 @@ def _on_calendar(item: Milestone) -> bool:
     return item.on_calendar
 
 
-def event_uid(item: Milestone) -> str:
-    """A stable UID: the same milestone at the same instant always gets the same one."""
+def event_uid(item: Milestone, layer: str = "") -> str:
+    """A stable UID: the same milestone at the same instant always gets the same one (and
+    another layer's milestone of the same id another one)."""
     when = item.at.astimezone(UTC).isoformat() if item.at is not None else item.day.isoformat()
-    digest = hashlib.sha256(f"{item.id}|{when}".encode()).hexdigest()[:32]
+    key = f"{layer}|{item.id}|{when}" if layer else f"{item.id}|{when}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"{digest}@protectcalc"
 
 
-def _event(item: Milestone, stamp: datetime, margin: timedelta, planned: str | None) -> Event:
+def _event(
+    item: Milestone,
+    stamp: datetime,
+    margin: timedelta,
+    planned: str | None,
+    prefix: str = "",
+    layer: str = "",
+) -> Event:
     event = Event()
-    event.add("uid", event_uid(item))
+    event.add("uid", event_uid(item, layer))
     event.add("dtstamp", stamp)
-    summary = label(item) + (" (planned)" if item.projected else "")
+    summary = prefix + label(item) + (" (planned)" if item.projected else "")
     event.add("summary", summary)
     event.add("description", _description(item, planned))
     all_day = item.at is None or _at_midnight(item.at)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protectcalc.clock import format_span, time_between
 from protectcalc.model import Milestone, NextAction, Source, Timeline
+
+if TYPE_CHECKING:
+    from protectcalc.engine.layers import Layered
 
 SCHEMA_VERSION = 1
 
@@ -96,3 +99,34 @@ def timeline_dict(timeline: Timeline) -> dict[str, Any]:
 def render_json(timeline: Timeline) -> str:
     """The JSON document, indented, ending in a newline."""
     return json.dumps(timeline_dict(timeline), indent=2, ensure_ascii=False) + "\n"
+
+
+def layers_dict(layered: Layered) -> dict[str, Any]:
+    """What ``--also`` adds to a JSON document (additive to schema 1): ``layers``, one object
+    per other programme (its ``rules``, ``title``, ``phase``, ``milestones``, ``summary``,
+    ``next``, ``warnings``), ``next_across`` and ``last_open``."""
+    from protectcalc.engine.layers import last_open, next_across
+
+    layers = []
+    for layer in layered.also:
+        data = timeline_dict(layer.timeline)
+        for key in ("schema", "timezone", "as_of"):
+            data.pop(key)
+        layers.append({"name": layer.name, "title": layer.title, **data})
+    across = next_across(layered)
+    found = last_open(layered)
+    return {
+        "layers": layers,
+        "next_across": None
+        if across is None
+        else {"rules": across[0].name, **(next_dict(across[1], layered.main.timeline.as_of) or {})},
+        "last_open": None
+        if found is None
+        else {"rules": found[0].name, "title": found[0].title, "until": iso(found[1])},
+    }
+
+
+def render_layered_json(layered: Layered) -> str:
+    """The main layer's JSON contract plus ``layers``, ``next_across`` and ``last_open``."""
+    data = timeline_dict(layered.main.timeline) | layers_dict(layered)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

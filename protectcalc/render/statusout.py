@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protectcalc.clock import format_span, time_between
 from protectcalc.engine.status import Deadline, DueRow, Status
@@ -20,6 +20,9 @@ from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
 from protectcalc.render.labels import label, plain
 from protectcalc.render.when import by_text, when_text
+
+if TYPE_CHECKING:
+    from protectcalc.engine.layers import Layered
 
 DUE_COLUMNS = (
     "name",
@@ -72,9 +75,14 @@ def status_dict(status: Status) -> dict[str, Any]:
     return data
 
 
-def render_status_json(status: Status) -> str:
-    """The status document, indented, ending in a newline."""
-    return json.dumps(status_dict(status), indent=2, ensure_ascii=False) + "\n"
+def render_status_json(status: Status, layered: Layered | None = None) -> str:
+    """The status document, indented, ending in a newline (with ``--also``: the layers)."""
+    data = status_dict(status)
+    if layered is not None:
+        from protectcalc.render.jsonout import layers_dict
+
+        data |= layers_dict(layered)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _when(due: Deadline) -> str:
@@ -119,7 +127,7 @@ def _range(timeline: Timeline, first: str, last: str) -> tuple[str, str | None] 
     return text, late.note
 
 
-def render_status_table(status: Status) -> Any:
+def render_status_table(status: Status, layered: Layered | None = None) -> Any:
     """The human view of ``status``: phase, next step, time left, deadlines, traps."""
     from rich.console import Group, RenderableType
     from rich.panel import Panel
@@ -195,7 +203,42 @@ def render_status_table(status: Status) -> Any:
             parts.append(Text(f"Within {span}: {listed}", style="bold red"))
         else:
             parts.append(Text(f"Within {span}: no buyer deadline.", style="green"))
+    if layered is not None:
+        parts.extend(_layer_lines(layered))
     return Group(*parts)
+
+
+def _layer_lines(layered: Layered) -> list[Any]:
+    """Each programme's next action, the next across all, and the last protection open."""
+    from rich.text import Text
+
+    from protectcalc.engine.layers import last_open_text, next_across
+
+    lines: list[Any] = [Text("Every protection of this order", style="bold")]
+    for layer in layered.all:
+        action = layer.timeline.next
+        if action is None:
+            lines.append(Text(f"  {layer.title}: {layer.timeline.phase_text}; nothing to do"))
+            continue
+        by = ""
+        if action.deadline is not None:
+            left = format_span(time_between(layer.timeline.as_of, action.deadline))
+            by = f" by {action.deadline.strftime('%Y-%m-%d %H:%M %Z')} ({left} left)"
+        lines.append(Text(f"  {layer.title}: {action.action.rstrip('.')}{by}"))
+    across = next_across(layered)
+    if across is not None and across[1].deadline is not None:
+        layer, action = across
+        when = action.deadline.strftime("%Y-%m-%d %H:%M %Z") if action.deadline else ""
+        lines.append(
+            Text(
+                f"Next across all: {layer.title}: {action.action.rstrip('.')} by {when}",
+                style="bold",
+            )
+        )
+    lines.append(
+        Text(last_open_text(layered)[:1].upper() + last_open_text(layered)[1:], style="bold")
+    )
+    return lines
 
 
 def due_row_dict(row: DueRow) -> dict[str, Any]:

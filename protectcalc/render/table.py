@@ -5,6 +5,8 @@ Imported only when ``--format table`` is used, so machine formats start fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -14,6 +16,9 @@ from protectcalc.clock import time_between, utc
 from protectcalc.model import Actor, Timeline
 from protectcalc.render.labels import label
 from protectcalc.render.when import by_text, left_text, when_text
+
+if TYPE_CHECKING:
+    from protectcalc.engine.layers import Layered
 
 _ACTOR_STYLE = {Actor.BUYER: "bold cyan", Actor.SELLER: "magenta", Actor.PLATFORM: "yellow"}
 
@@ -97,4 +102,19 @@ def render_table(timeline: Timeline) -> RenderableType:
         parts.append(Text(timeline.plan_note))
     for warning in timeline.warnings:
         parts.append(Text(f"! {warning.message}", style="yellow"))
+    return Group(*parts)
+
+
+def render_layered_table(layered: Layered) -> RenderableType:
+    """One section per programme protecting the order, then the last protection still open."""
+    from rich.rule import Rule
+
+    from protectcalc.engine.layers import last_open_text
+
+    parts: list[RenderableType] = []
+    for layer in layered.all:
+        parts.append(Rule(f"{layer.title} ({layer.timeline.rules})", align="left"))
+        parts.append(render_table(layer.timeline))
+    text = last_open_text(layered)
+    parts.append(Text(text[:1].upper() + text[1:], style="bold"))
     return Group(*parts)

@@ -49,6 +49,11 @@ SINGLE_EVENTS = (
     "dispute_opened",
     "escalated",
     "dispute_closed",
+    "estimated_delivery",
+    "seller_contacted",
+    "claim_escalated",
+    "return_submitted",
+    "transaction_posted",
 )
 REPEATED_EVENTS = ("seller_responded", "buyer_responded", "mediator_asked")
 EVENTS = SINGLE_EVENTS + REPEATED_EVENTS

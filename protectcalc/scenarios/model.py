@@ -166,6 +166,18 @@ class OrderSection(_Section):
             }
         ),
     ] = Field(default_factory=list)
+    estimated_delivery: Moment | None = Field(
+        default=None, description="The latest estimated delivery date shown at checkout."
+    )
+    seller_contacted: Moment | None = Field(
+        default=None, description="When the buyer first wrote to the seller about the problem."
+    )
+    return_submitted: Moment | None = Field(
+        default=None, description="When the buyer submitted a return request."
+    )
+    transaction_posted: Moment | None = Field(
+        default=None, description="The card network's posting (processing) date of the payment."
+    )
 
 
 class DisputeSection(_Section):
@@ -182,6 +194,10 @@ class DisputeSection(_Section):
     mediator_questions: list[Moment] = Field(
         default_factory=list,
         description="When the mediator asked a question (escalated dispute), in order.",
+    )
+    claim_escalated: Moment | None = Field(
+        default=None,
+        description="When the dispute went to the platform (a PayPal claim, eBay stepping in).",
     )
     closed: Moment | None = Field(default=None, description="When the dispute was closed.")
     outcome: DisputeOutcome | None = Field(default=None, description="How the dispute closed.")
@@ -257,6 +273,11 @@ class OrderRecord(_Section):
     readings: dict[str, str] = Field(
         default_factory=dict,
         description="Other readings where the seeds disagree: RULE: READING.",
+    )
+    also: list[str] = Field(
+        default_factory=list,
+        description="Other programmes protecting the same order (rule set names or files), "
+        "computed from the same events: [paypal, card].",
     )
     as_of: Moment | None = Field(
         default=None, description="Judge the order as of this moment (replay: the latest event)."

@@ -61,8 +61,14 @@ _FIELD_KEYS: dict[str, KeyPath] = {
             "processing_days",
             "delivery_days",
             "extended",
+            "estimated_delivery",
+            "seller_contacted",
+            "return_submitted",
+            "transaction_posted",
         )
     },
+    "claim_escalated": ("dispute", "claim_escalated"),
+    "also": ("also",),
     "dispute_opened": ("dispute", "opened"),
     "seller_responded": ("dispute", "seller_responses"),
     "buyer_responded": ("dispute", "buyer_responses"),
@@ -237,6 +243,12 @@ def load_file(path: Path, shown: str | None = None, *, scenario: bool = True) ->
     return load_text(text, label, path.parent, scenario=scenario, bom=bom)
 
 
+def _rule_path(name: str, base: Path) -> str:
+    """A rule set name as is; a rule-set file relative to the file's folder."""
+    is_file = "/" in name or "\\" in name or name.endswith(".toml")
+    return str(base / name) if is_file and not Path(name).is_absolute() else name
+
+
 def order_input(record: OrderRecord, base: Path) -> OrderInput:
     """The file's order as the fields the command line would give."""
     events, dispute = record.order, record.dispute
@@ -257,6 +269,11 @@ def order_input(record: OrderRecord, base: Path) -> OrderInput:
         escalated=dispute.escalated,
         mediator_asked=tuple(dispute.mediator_questions),
         dispute_closed=dispute.closed,
+        estimated_delivery=events.estimated_delivery,
+        seller_contacted=events.seller_contacted,
+        claim_escalated=dispute.claim_escalated,
+        return_submitted=events.return_submitted,
+        transaction_posted=events.transaction_posted,
         dispute_outcome=dispute.outcome.value if dispute.outcome else None,
         processing_days=events.processing_days,
         delivery_days=events.delivery_days,
@@ -269,6 +286,7 @@ def order_input(record: OrderRecord, base: Path) -> OrderInput:
         shipping=record.shipping.value if record.shipping else None,
         rules=rules,
         readings=tuple(f"{rule}={name}" for rule, name in record.readings.items()),
+        also=tuple(_rule_path(name, base) for name in record.also),
         as_of=record.as_of,
     )
 
@@ -359,6 +377,11 @@ class Replayer:
         order, as_of = build_order(raw, self.now, ZoneInfo(DEFAULT_ZONE))
         if raw.as_of is None:
             as_of = max(moment for _, moment in order.events())
+        if raw.also:
+            from protectcalc.engine.layers import compute_layers
+
+            also = [self.rule_set(name, {}) for name in raw.also]
+            return compute_layers(order, rules, also, as_of).main.timeline, order.timezone
         return compute_timeline(order, rules, as_of), order.timezone
 
     def run_file(self, path: Path, shown: str | None = None) -> Outcome:
