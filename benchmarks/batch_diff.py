@@ -38,9 +38,17 @@ MORE_ZONES = (
     "Asia/Tehran",
 )
 EDGES = (
-    "2024-02-29", "2028-02-29", "2026-03-08T02:30", "2026-03-08T01:59", "2026-11-01T01:30",
-    "2026-03-29T02:30", "2026-10-25T02:30", "2026-04-05T02:00", "2025-12-31T23:59",
-    "2026-02-28T23:00", "2026-01-01",
+    "2024-02-29",
+    "2028-02-29",
+    "2026-03-08T02:30",
+    "2026-03-08T01:59",
+    "2026-11-01T01:30",
+    "2026-03-29T02:30",
+    "2026-10-25T02:30",
+    "2026-04-05T02:00",
+    "2025-12-31T23:59",
+    "2026-02-28T23:00",
+    "2026-01-01",
 )
 
 
@@ -97,16 +105,21 @@ def compare(items: list[dict[str, Any]], readings: tuple[str, ...]) -> tuple[int
     count = 0
     for given, got in zip(items, fast.iter_rows(named=True), strict=True):
         expected = R.scalar_row(
-            {c: given.get(c) for c in columns}, rules=None, readings=readings, as_of=None,
-            now=NOW, zone=ZoneInfo("UTC"), milestone_ids=ids,
+            {c: given.get(c) for c in columns},
+            rules=None,
+            readings=readings,
+            as_of=None,
+            now=NOW,
+            zone=ZoneInfo("UTC"),
+            milestone_ids=ids,
         )
         if expected != got:
             count += 1
             if len(differ) < 5:
                 keys = [k for k in expected if expected[k] != got.get(k)]
                 differ.append(
-                    f"{given}\n  " + "\n  ".join(
-                        f"{k}: scalar={expected[k]!r} batch={got.get(k)!r}" for k in keys)
+                    f"{given}\n  "
+                    + "\n  ".join(f"{k}: scalar={expected[k]!r} batch={got.get(k)!r}" for k in keys)
                 )
     return len(items), count, differ
 
@@ -122,8 +135,11 @@ def main() -> int:
     total = bad = 0
     start = time.perf_counter()
     for index, readings in enumerate(readings_sets):
-        part = items[index * per : (index + 1) * per] if index < len(readings_sets) - 1 else items[
-            index * per :]
+        part = (
+            items[index * per : (index + 1) * per]
+            if index < len(readings_sets) - 1
+            else items[index * per :]
+        )
         compared, differ, shown = compare(part, readings)
         total += compared
         bad += differ
@@ -131,8 +147,10 @@ def main() -> int:
         for text in shown:
             print(text)
     seconds = time.perf_counter() - start
-    print(f"compared {total} orders, every column: {total - bad} identical, {bad} differ "
-          f"({seconds:.0f} s)")
+    print(
+        f"compared {total} orders, every column: {total - bad} identical, {bad} differ "
+        f"({seconds:.0f} s)"
+    )
     return 1 if bad else 0
 
 

@@ -25,7 +25,7 @@ def _partition(frame: Any, options: Options, columns: list[str]) -> Any:
     )
     stats = Stats()
     out = evaluate_chunk(text, options, stats, offset)
-    return out.to_pandas()
+    return out.to_pandas(use_pyarrow_extension_array=True)
 
 
 def run_dask(source: str, output: str | None, options: Options, scheduler: str | None) -> Stats:
@@ -43,7 +43,11 @@ def run_dask(source: str, output: str | None, options: Options, scheduler: str |
 
     options = Options(**{**options.__dict__, "now": options.now or datetime.now(UTC)})
     cluster = None
-    client = Client(scheduler) if scheduler else Client(cluster := LocalCluster(n_workers=2))
+    if scheduler:
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
+    else:
+        cluster = LocalCluster(n_workers=2)  # type: ignore[no-untyped-call]
+        client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
         stats = compute_dask(dd.read_parquet(source), options)
         frame = stats.pop("frame")
@@ -59,7 +63,7 @@ def run_dask(source: str, output: str | None, options: Options, scheduler: str |
         _ = R
         return result
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
 
@@ -76,7 +80,7 @@ def compute_dask(frame: Any, options: Options) -> dict[str, Any]:
     for size in list(sizes)[:-1]:
         offsets.append(offsets[-1] + int(size))
     parts = frame.to_delayed()
-    from dask import delayed
+    from dask.delayed import delayed
 
     @delayed  # type: ignore[untyped-decorator]
     def run(part: Any, offset: int) -> Any:
@@ -84,9 +88,11 @@ def compute_dask(frame: Any, options: Options) -> dict[str, Any]:
         part["_offset"] = offset
         return _partition(part, options, columns)
 
-    import dask
+    from dask.base import compute
 
-    results = dask.compute(*(run(p, o) for p, o in zip(parts, offsets, strict=True)))
+    results = compute(  # type: ignore[no-untyped-call]
+        *(run(p, o) for p, o in zip(parts, offsets, strict=True))
+    )
     frame_out = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
     stats = Stats(orders=len(frame_out))
     if len(frame_out):

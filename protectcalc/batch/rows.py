@@ -77,8 +77,9 @@ def check_columns(names: Iterable[str]) -> list[str]:
     if unknown:
         known = ", ".join((ID_COLUMN, *SCALAR_COLUMNS, "seller_responded_N", "buyer_responded_N"))
         raise InputError(
-            "INPUT", ", ".join(unknown), f"unknown column{'s' if len(unknown) > 1 else ''} "
-            f"(known: {known})"
+            "INPUT",
+            ", ".join(unknown),
+            f"unknown column{'s' if len(unknown) > 1 else ''} (known: {known})",
         )
     if len(set(names)) != len(names):
         twice = sorted({name for name in names if names.count(name) > 1})
@@ -130,7 +131,8 @@ def order_input(
                 later = [j for j in range(k + 1, width + 1) if _text(row.get(f"{event}_{j}"))]
                 if later:
                     raise InputError(
-                        f"{event}_{later[0]}", row.get(f"{event}_{later[0]}"),
+                        f"{event}_{later[0]}",
+                        row.get(f"{event}_{later[0]}"),
                         f"is given without {event}_{k}: number the answers from 1, in order",
                     )
                 break

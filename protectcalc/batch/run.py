@@ -175,10 +175,20 @@ def known_countries(values: list[str | None]) -> list[str]:
     return sorted(set(found))
 
 
-def prepare(frame: pl.LazyFrame, zone: str, names: list[str], width: int, countries: list[str],
-            now: datetime, as_of: str | None, rounds: int | None,
-            inputs_before: dict[str, dict[str, str]], cap: int | None) -> pl.LazyFrame:
+def prepare(
+    frame: pl.LazyFrame,
+    zone: str,
+    names: list[str],
+    width: int,
+    countries: list[str],
+    now: datetime,
+    as_of: str | None,
+    rounds: int | None,
+    inputs_before: dict[str, dict[str, str]],
+    cap: int | None,
+) -> pl.LazyFrame:
     """The typed columns the compiled plan reads, and the ``_scalar`` flag of the fast checks."""
+
     def raw(name: str) -> pl.Expr:
         return pl.col(name) if name in names else pl.lit(None, dtype=pl.String)
 
@@ -189,7 +199,6 @@ def prepare(frame: pl.LazyFrame, zone: str, names: list[str], width: int, countr
         exprs.append(instant.alias(f"ev_{name}"))
         bad.append(flag)
     for event in REPEATED_EVENTS:
-        given = 0
         gap: pl.Expr = pl.lit(False)
         for k in range(1, width + 1):
             column = raw(f"{event}_{k}")
@@ -197,20 +206,31 @@ def prepare(frame: pl.LazyFrame, zone: str, names: list[str], width: int, countr
             exprs.append(instant.alias(f"ev_{event}_{k}"))
             bad.append(flag)
             if k > 1:
-                gap = gap | (_blank(raw(f"{event}_{k - 1}")).is_null() & _blank(column).is_not_null())
-            given += 1
-        present = [_blank(raw(f"{event}_{k}")).is_not_null().cast(pl.Int64) for k in range(1, width + 1)]
-        exprs.append((pl.sum_horizontal(*present) if present else pl.lit(0, dtype=pl.Int64))
-                     .cast(pl.Int64).alias(f"n_{event}"))
+                gap = gap | (
+                    _blank(raw(f"{event}_{k - 1}")).is_null() & _blank(column).is_not_null()
+                )
+        present = [
+            _blank(raw(f"{event}_{k}")).is_not_null().cast(pl.Int64) for k in range(1, width + 1)
+        ]
+        exprs.append(
+            (pl.sum_horizontal(*present) if present else pl.lit(0, dtype=pl.Int64))
+            .cast(pl.Int64)
+            .alias(f"n_{event}")
+        )
         bad.append(gap)
     for name, low, high in (("processing_days", 0, 365), ("delivery_days", 1, 365)):
         number, flag = _whole(raw(name), low, high)
         exprs.append(number.alias(f"in_{name}"))
         bad.append(flag)
     ext = _blank(raw("extended"))
-    parts = ext.str.split("+").list.eval(pl.element().str.strip_chars().cast(pl.Int64, strict=False))
-    ext_ok = ext.str.contains(r"^-?[0-9]{1,6}(\s*\+\s*-?[0-9]{1,6})*$") & (
-        parts.list.min() >= 1) & (parts.list.max() <= 3650)
+    parts = ext.str.split("+").list.eval(
+        pl.element().str.strip_chars().cast(pl.Int64, strict=False)
+    )
+    ext_ok = (
+        ext.str.contains(r"^-?[0-9]{1,6}(\s*\+\s*-?[0-9]{1,6})*$")
+        & (parts.list.min() >= 1)
+        & (parts.list.max() <= 3650)
+    )
     exprs += [
         parts.list.sum().fill_null(0).cast(pl.Int64).alias("in_extended_sum"),
         parts.list.len().fill_null(0).cast(pl.Int64).alias("in_extended_n"),
@@ -242,9 +262,11 @@ def prepare(frame: pl.LazyFrame, zone: str, names: list[str], width: int, countr
     )
 
 
-def _order_ok(width: int, rounds: int | None, inputs_before: dict[str, dict[str, str]],
-              cap: int | None) -> pl.Expr:
+def _order_ok(
+    width: int, rounds: int | None, inputs_before: dict[str, dict[str, str]], cap: int | None
+) -> pl.Expr:
     """``order.check_order`` as one condition: True where it would accept the order."""
+
     def ev(name: str) -> pl.Expr:
         return pl.col(f"ev_{name}")
 
@@ -252,11 +274,15 @@ def _order_ok(width: int, rounds: int | None, inputs_before: dict[str, dict[str,
         return (first.is_null() | later.is_null() | (later >= first)).fill_null(True)
 
     ok = pl.any_horizontal(
-        *(ev(n).is_not_null() for n in SINGLE_EVENTS), pl.col("n_seller_responded") > 0,
+        *(ev(n).is_not_null() for n in SINGLE_EVENTS),
+        pl.col("n_seller_responded") > 0,
         pl.col("n_buyer_responded") > 0,
     )
-    for first, later in (("placed", "paid"), ("paid", "cancel_requested"),
-                         ("placed", "cancel_requested")):
+    for first, later in (
+        ("placed", "paid"),
+        ("paid", "cancel_requested"),
+        ("placed", "cancel_requested"),
+    ):
         ok = ok & not_before(ev(first), ev(later))
     for name, befores in inputs_before.items():
         if name not in SINGLE_EVENTS:
@@ -271,8 +297,15 @@ def _order_ok(width: int, rounds: int | None, inputs_before: dict[str, dict[str,
         ok = ok & not_before(ev("shipped"), ev(later))
     seller, buyer = pl.col("n_seller_responded"), pl.col("n_buyer_responded")
     no_dispute = ev("dispute_opened").is_null()
-    ok = ok & ~(no_dispute & ((seller > 0) | (buyer > 0) | ev("escalated").is_not_null()
-                              | ev("dispute_closed").is_not_null()))
+    ok = ok & ~(
+        no_dispute
+        & (
+            (seller > 0)
+            | (buyer > 0)
+            | ev("escalated").is_not_null()
+            | ev("dispute_closed").is_not_null()
+        )
+    )
     if rounds is not None:
         ok = ok & ~(ev("dispute_opened").is_not_null() & ((seller > rounds) | (buyer > rounds)))
     opened = ev("dispute_opened").is_not_null()
@@ -298,8 +331,9 @@ def _order_ok(width: int, rounds: int | None, inputs_before: dict[str, dict[str,
 # --- one chunk ----------------------------------------------------------------------------------
 
 
-def evaluate_chunk(frame: pl.DataFrame, options: Options, stats: Stats,
-                   offset: int = 0) -> pl.DataFrame:
+def evaluate_chunk(
+    frame: pl.DataFrame, options: Options, stats: Stats, offset: int = 0
+) -> pl.DataFrame:
     """Output rows for a chunk of text rows (``offset``: rows before it, for row numbers)."""
     from protectcalc.cli.shell import now as clock_now
     from protectcalc.cli.shell import system_zone
@@ -344,8 +378,18 @@ def evaluate_chunk(frame: pl.DataFrame, options: Options, stats: Stats,
             cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
             cap = plan.rules[cap_rule].low if cap_rule else None
             before = {name: dict(spec.before) for name, spec in plan.inputs.items()}
-            typed = prepare(group.lazy(), str(zone_name), names, rounds_width, countries, now,
-                            options.as_of, plan.rounds, before, cap)
+            typed = prepare(
+                group.lazy(),
+                str(zone_name),
+                names,
+                rounds_width,
+                countries,
+                now,
+                options.as_of,
+                plan.rounds,
+                before,
+                cap,
+            )
             compiler.compile()
             columns, fallback = compiler.outputs(milestone_ids)
             # Stage by stage, eagerly: each stage is one parallel with_columns; a lazy chain
@@ -354,7 +398,9 @@ def evaluate_chunk(frame: pl.DataFrame, options: Options, stats: Stats,
             for stage in compiler.stages:
                 staged = staged.with_columns(stage)
             fast.append(
-                staged.select(pl.col("_row"), *columns, (fallback | pl.col("_bad")).alias("_scalar"))
+                staged.select(
+                    pl.col("_row"), *columns, (fallback | pl.col("_bad")).alias("_scalar")
+                )
             )
         except (InputError, RuleSetError, Unsupported, pl.exceptions.PolarsError):
             scalar_rows.append(group)
@@ -368,7 +414,7 @@ def evaluate_chunk(frame: pl.DataFrame, options: Options, stats: Stats,
     for group in scalar_rows:
         parts.append(_scalar(group, options, now, default_zone, milestone_ids, names))
     stats.scalar += sum(group.height for group in scalar_rows)
-    schema = dict.fromkeys(R.output_columns(milestone_ids), pl.String)
+    schema: dict[str, Any] = dict.fromkeys(R.output_columns(milestone_ids), pl.String)
     schema["summary_total_days"] = pl.Int64
     aligned = [
         part.select(pl.col("_row"), *(pl.col(c).cast(t) for c, t in schema.items()))
@@ -383,13 +429,26 @@ def evaluate_chunk(frame: pl.DataFrame, options: Options, stats: Stats,
     return result.drop("_row")
 
 
-def _scalar(group: pl.DataFrame, options: Options, now: datetime, zone: ZoneInfo,
-            milestone_ids: list[str], names: list[str]) -> pl.DataFrame:
+def _scalar(
+    group: pl.DataFrame,
+    options: Options,
+    now: datetime,
+    zone: ZoneInfo,
+    milestone_ids: list[str],
+    names: list[str],
+) -> pl.DataFrame:
     out = []
     keep = [n for n in names if n != "_row"]
     for row in group.select("_row", *keep).iter_rows(named=True):
-        result = R.scalar_row(row, rules=options.rules, readings=options.readings,
-                              as_of=options.as_of, now=now, zone=zone, milestone_ids=milestone_ids)
+        result = R.scalar_row(
+            row,
+            rules=options.rules,
+            readings=options.readings,
+            as_of=options.as_of,
+            now=now,
+            zone=zone,
+            milestone_ids=milestone_ids,
+        )
         result["_row"] = row["_row"]
         out.append(result)
     schema: dict[str, Any] = dict.fromkeys(R.output_columns(milestone_ids), pl.String)
@@ -425,8 +484,9 @@ def _years(keyed: pl.DataFrame, names: list[str]) -> tuple[int, int]:
 Progress = Callable[[int], None]
 
 
-def run_batch(source: str, output: str | None, options: Options,
-              progress: Progress | None = None) -> Stats:
+def run_batch(
+    source: str, output: str | None, options: Options, progress: Progress | None = None
+) -> Stats:
     """Read ``source``, write every order's row to ``output`` (None: CSV on stdout)."""
     stats = Stats()
     kind = input_format(output) if output not in (None, "-") else "csv"

@@ -36,7 +36,9 @@ def batch(
     output: Annotated[
         str | None,
         typer.Option(
-            "--output", "-o", help="Write here (.csv, .jsonl or .parquet; default CSV on stdout).",
+            "--output",
+            "-o",
+            help="Write here (.csv, .jsonl or .parquet; default CSV on stdout).",
             show_default=False,
         ),
     ] = None,
@@ -54,8 +56,11 @@ def batch(
     ] = Engine.POLARS,
     scheduler: Annotated[
         str | None,
-        typer.Option("--scheduler", help="With --engine dask: the scheduler address "
-                     "(tcp://host:8786); default a local cluster."),
+        typer.Option(
+            "--scheduler",
+            help="With --engine dask: the scheduler address "
+            "(tcp://host:8786); default a local cluster.",
+        ),
     ] = None,
 ) -> None:
     """Compute every order of a file: one output row per order, every milestone a column.
@@ -70,9 +75,7 @@ def batch(
     try:
         from protectcalc.batch.run import Options, Stats, run_batch
     except ImportError:
-        raise InputError(
-            "batch", None, "needs Polars: pip install 'protectcalc[batch]'"
-        ) from None
+        raise InputError("batch", None, "needs Polars: pip install 'protectcalc[batch]'") from None
     if source != "-" and output is not None and Path(source).resolve() == Path(output).resolve():
         raise InputError("output", output, "is the input file: not overwritten")
     options = Options(rules=rules, readings=tuple(reading or ()), as_of=as_of)
@@ -91,8 +94,6 @@ def batch(
     if len(stats.messages) > 1000:
         sys.stderr.write(f"protectcalc: ... and {len(stats.messages) - 1000} more refused rows\n")
     if output not in (None, "-"):
-        sys.stderr.write(
-            f"wrote {output}: {stats.orders} orders, {stats.failed} refused\n"
-        )
+        sys.stderr.write(f"wrote {output}: {stats.orders} orders, {stats.failed} refused\n")
     if stats.failed:
         raise typer.Exit(1)

@@ -151,7 +151,7 @@ class Ctx:
         self.milestones: dict[str, Mil] = {}
         self.facts: dict[str, Fact] = {}
         self.locals: dict[str, V] = {}
-        self.rules = {rule_id: rule for rule_id, rule in plan.rules.items()}
+        self.rules = dict(plan.rules.items())
         self.seq: pl.Expr = pl.lit(0, dtype=pl.Int64)
 
     def local_date(self, instant: pl.Expr) -> pl.Expr:
@@ -410,7 +410,11 @@ def attribute(ctx: Ctx, value: V, name: str) -> V:
             case "fact":
                 fact = v.fact
                 assert fact is not None
-                found = {"k": (INT, fact.k), "at": (INSTANT, fact.at), "reply": (INSTANT, fact.reply)}
+                found = {
+                    "k": (INT, fact.k),
+                    "at": (INSTANT, fact.at),
+                    "reply": (INSTANT, fact.reply),
+                }
                 if name not in found:
                     return NULL
                 kind, expr = found[name]
@@ -509,11 +513,11 @@ def compile_value(ctx: Ctx, node: Node) -> V:
             left, right = (truthy(compile_value(ctx, child)) for child in node.children)
             return V(BOOL, left & right if node.kind == "and" else left | right)
         case "compare":
-            left, right = (compile_value(ctx, child) for child in node.children)
-            return compare(node.value, left, right)
+            a, b = (compile_value(ctx, child) for child in node.children)
+            return compare(node.value, a, b)
         case "arith":
-            left, right = (compile_value(ctx, child) for child in node.children)
-            return arith(node.value, left, right)
+            a, b = (compile_value(ctx, child) for child in node.children)
+            return arith(node.value, a, b)
         case "negate":
             number = number_of(compile_value(ctx, node.children[0]))
             return NULL if number.kind == "null" else V(INT, -number.e())
@@ -616,8 +620,8 @@ class WorkingDays:
 
     def add(self, country: str | None) -> None:
         from protectcalc.calendars import (
-            _country_years,  # noqa: PLC2701
-            _weekends_only,  # noqa: PLC2701
+            _country_years,
+            _weekends_only,
             last_scheduled_year,
         )
 
@@ -664,7 +668,7 @@ class PlanCompiler:
     def __init__(
         self, plan: Plan, zone: str, rounds_width: int, calendars: WorkingDays, countries: list[str]
     ) -> None:
-        from protectcalc.rules.plan import _boundaries  # noqa: PLC2701
+        from protectcalc.rules.plan import _boundaries
 
         if _boundaries(plan.rules):
             raise Unsupported("effective periods (dated readings)")
@@ -686,10 +690,16 @@ class PlanCompiler:
             mil.present.fill_null(False).alias(prefix + "present"),
             pl.when(mil.present).then(mil.at).otherwise(None).cast(UTC_TYPE).alias(prefix + "at"),
             pl.when(mil.present).then(mil.day).otherwise(None).cast(pl.Date).alias(prefix + "day"),
-            pl.when(mil.present).then(mil.begins).otherwise(None).cast(UTC_TYPE)
+            pl.when(mil.present)
+            .then(mil.begins)
+            .otherwise(None)
+            .cast(UTC_TYPE)
             .alias(prefix + "begins"),
             mil.projected.fill_null(False).alias(prefix + "projected"),
-            pl.when(mil.present).then(mil.start).otherwise(None).cast(UTC_TYPE)
+            pl.when(mil.present)
+            .then(mil.start)
+            .otherwise(None)
+            .cast(UTC_TYPE)
             .alias(prefix + "start"),
         ]
         uses = {}
@@ -761,7 +771,9 @@ class PlanCompiler:
             self.stages.append(
                 [
                     (anchor.is_not_null() & ~good.fill_null(False)).alias(key_name + "bad"),
-                    (found % (1 << WorkingDays.SHIFT)).cast(pl.Int32).cast(pl.Date)
+                    (found % (1 << WorkingDays.SHIFT))
+                    .cast(pl.Int32)
+                    .cast(pl.Date)
                     .alias(key_name + "day"),
                 ]
             )
@@ -770,16 +782,24 @@ class PlanCompiler:
         first_year = (local + pl.duration(days=1)).dt.year()
         return day, _Calendar(pl.lit(True), country, buyer, first_year, day.dt.year())
 
-    def _case(self, node: MilestoneNode, case: CompiledCase) -> tuple[pl.Expr, Mil, _Calendar | None]:
+    def _case(
+        self, node: MilestoneNode, case: CompiledCase
+    ) -> tuple[pl.Expr, Mil, _Calendar | None]:
         ctx = self.ctx
         when = truthy(expression(ctx, case.when_text)) if case.when_text else pl.lit(True)
         rule_ids = case.rule_ids
         if case.event is not None:
-            given = ctx.lookup(case.event)
-            at = given.e()
-            mil = Mil(at.is_not_null(), at, ctx.local_date(at), pl.lit(None, dtype=UTC_TYPE),
-                      pl.lit(False), pl.lit(None, dtype=UTC_TYPE), {})
-            return when & at.is_not_null(), mil, None
+            given = ctx.lookup(case.event).e()
+            mil = Mil(
+                given.is_not_null(),
+                given,
+                ctx.local_date(given),
+                pl.lit(None, dtype=UTC_TYPE),
+                pl.lit(False),
+                pl.lit(None, dtype=UTC_TYPE),
+                {},
+            )
+            return when & given.is_not_null(), mil, None
         anchor_value = expression(ctx, case.spec.from_)
         anchor_v = instant_of(anchor_value)
         if anchor_v.kind == "null":
@@ -789,8 +809,11 @@ class PlanCompiler:
         if case.projected is not None:
             projected: pl.Expr = pl.lit(case.projected)
         else:
-            projected = attribute(ctx, anchor_value, "projected").e() if anchor_value.kind in (
-                "mil", "choice") else pl.lit(False)
+            projected = (
+                attribute(ctx, anchor_value, "projected").e()
+                if anchor_value.kind in ("mil", "choice")
+                else pl.lit(False)
+            )
             projected = projected.fill_null(False)
         calendar = None
         at: pl.Expr
@@ -847,7 +870,7 @@ class PlanCompiler:
         result = self._absent()
         calendar_used: list[tuple[pl.Expr, _Calendar]] = []
         taken: pl.Expr = pl.lit(False)
-        for cond, mil, calendar in chosen:
+        for cond, _, calendar in chosen:
             if calendar is not None:
                 calendar_used.append((cond & ~taken, calendar))
             taken = taken | cond
@@ -894,9 +917,15 @@ class PlanCompiler:
             ]
         )
         started, start_col, start_proj = (
-            pl.col("c__started"), pl.col("c__start"), pl.col("c__start_projected"))
-        stop_at = pl.coalesce(*(pl.col(f"ev_{name}") for name in node.stop)) if node.stop else (
-            pl.lit(None, dtype=UTC_TYPE))
+            pl.col("c__started"),
+            pl.col("c__start"),
+            pl.col("c__start_projected"),
+        )
+        stop_at = (
+            pl.coalesce(*(pl.col(f"ev_{name}") for name in node.stop))
+            if node.stop
+            else (pl.lit(None, dtype=UTC_TYPE))
+        )
         limit_at: pl.Expr | None = None
         if node.limit_rule is not None and rules[node.limit_rule].unit is Unit.DAYS:
             limit_at = start_col + _lit_duration(timedelta(days=rules[node.limit_rule].low))
@@ -934,12 +963,19 @@ class PlanCompiler:
                 due = cursor + _lit_duration(rules.elapsed(step.add_rule))
                 milestone_id = f"{step.id}_{k}"
                 output_ids.append(milestone_id)
-                mil = Mil(~stopped, due, ctx.local_date(due), pl.lit(None, dtype=UTC_TYPE), cproj,
-                          cursor, {step.add_rule: pl.lit(True)} if step.add_rule in self.tracked
-                          else {})
+                mil = Mil(
+                    ~stopped,
+                    due,
+                    ctx.local_date(due),
+                    pl.lit(None, dtype=UTC_TYPE),
+                    cproj,
+                    cursor,
+                    {step.add_rule: pl.lit(True)} if step.add_rule in self.tracked else {},
+                )
                 self._store(milestone_id, mil)
                 reply_col = (
-                    pl.col(f"ev_{step.reply}_{k}") if k <= ctx.rounds_width
+                    pl.col(f"ev_{step.reply}_{k}")
+                    if k <= ctx.rounds_width
                     else pl.lit(None, dtype=UTC_TYPE)
                 )
                 has_reply = reply_col.is_not_null()
@@ -956,7 +992,9 @@ class PlanCompiler:
                 missed = active & ~has_reply & stop_at.is_null() & ~cproj & (pl.col("now") > due)
                 if step.missed:
                     new = missed & ~pl.col(f"f__{step.missed}__present")
-                    facts_now += self._set_fact(step.missed, new, due, k, pl.lit(None, dtype=UTC_TYPE))
+                    facts_now += self._set_fact(
+                        step.missed, new, due, k, pl.lit(None, dtype=UTC_TYPE)
+                    )
                     seq_add = seq_add + new.cast(pl.Int64)
                 local = {"from": V(INSTANT, cursor), "due": V(INSTANT, due), "k": _const(k)}
                 planned = instant_of(expression(ctx, step_plan_text(node, step.id), **local))
@@ -967,11 +1005,21 @@ class PlanCompiler:
                     [
                         *facts_now,
                         (pl.col("c__seq") + seq_add).alias("c__seq"),
-                        pl.when(active & has_reply).then(reply_col)
-                        .when(plan_path).then(planned_e).otherwise(cursor).alias("c__cursor"),
-                        pl.when(active & has_reply).then(False)
-                        .when(plan_path).then(True).otherwise(cproj).alias("c__cproj"),
-                        (stopped | stop_here | missed | no_plan).fill_null(True).alias("c__stopped"),
+                        pl.when(active & has_reply)
+                        .then(reply_col)
+                        .when(plan_path)
+                        .then(planned_e)
+                        .otherwise(cursor)
+                        .alias("c__cursor"),
+                        pl.when(active & has_reply)
+                        .then(False)
+                        .when(plan_path)
+                        .then(True)
+                        .otherwise(cproj)
+                        .alias("c__cproj"),
+                        (stopped | stop_here | missed | no_plan)
+                        .fill_null(True)
+                        .alias("c__stopped"),
                     ]
                 )
             if k == node.rounds:
@@ -984,8 +1032,12 @@ class PlanCompiler:
                 )
         for name in fact_names:
             self.ctx.facts[name] = Fact(
-                pl.col(f"f__{name}__present"), pl.col(f"f__{name}__at"),
-                pl.col(f"f__{name}__k"), pl.col(f"f__{name}__reply"), pl.col(f"f__{name}__seq"))
+                pl.col(f"f__{name}__present"),
+                pl.col(f"f__{name}__at"),
+                pl.col(f"f__{name}__k"),
+                pl.col(f"f__{name}__reply"),
+                pl.col(f"f__{name}__seq"),
+            )
         self._cycle_end(node, started, start_col, start_proj, limit_at, output_ids)
 
     def _set_fact(
@@ -997,7 +1049,9 @@ class PlanCompiler:
             pl.when(new).then(due).otherwise(pl.col(prefix + "at")).alias(prefix + "at"),
             pl.when(new).then(k).otherwise(pl.col(prefix + "k")).alias(prefix + "k"),
             pl.when(new).then(reply).otherwise(pl.col(prefix + "reply")).alias(prefix + "reply"),
-            pl.when(new).then(pl.col("c__seq")).otherwise(pl.col(prefix + "seq"))
+            pl.when(new)
+            .then(pl.col("c__seq"))
+            .otherwise(pl.col(prefix + "seq"))
             .alias(prefix + "seq"),
         ]
 
@@ -1013,7 +1067,9 @@ class PlanCompiler:
         ctx = self.ctx
         given = pl.col(f"ev_{node.end_event}") if node.end_event else pl.lit(None, dtype=UTC_TYPE)
         none_when = (
-            truthy(expression(ctx, node.spec.end.none_when)) if node.end_none_when else pl.lit(False)
+            truthy(expression(ctx, node.spec.end.none_when))
+            if node.end_none_when
+            else pl.lit(False)
         )
         has_given = started & given.is_not_null()
         nothing = started & ~has_given & none_when
@@ -1025,18 +1081,27 @@ class PlanCompiler:
             for milestone_id in output_ids:
                 mil = ctx.milestones[milestone_id]
                 drop = use_limit & mil.present & mil.projected & (mil.at > limit_at)
-                stage.append((mil.present & ~drop.fill_null(False)).alias(
-                    f"m__{milestone_id}__present"))
+                stage.append(
+                    (mil.present & ~drop.fill_null(False)).alias(f"m__{milestone_id}__present")
+                )
             self.stages.append(stage)
         at = (
-            pl.when(has_given).then(given)
-            .when(use_limit).then(limit_at if limit_at is not None else pl.lit(None))
-            .when(use_last).then(pl.col("c__last_at"))
+            pl.when(has_given)
+            .then(given)
+            .when(use_limit)
+            .then(limit_at if limit_at is not None else pl.lit(None))
+            .when(use_last)
+            .then(pl.col("c__last_at"))
             .otherwise(None)
         )
         projected = (
-            pl.when(has_given).then(False).when(use_limit).then(start_proj)
-            .when(use_last).then(pl.col("c__last_proj")).otherwise(False)
+            pl.when(has_given)
+            .then(False)
+            .when(use_limit)
+            .then(start_proj)
+            .when(use_last)
+            .then(pl.col("c__last_proj"))
+            .otherwise(False)
         )
         present_ = has_given | use_limit | use_last
         uses: dict[str, pl.Expr] = {}
@@ -1046,8 +1111,15 @@ class PlanCompiler:
             uses[node.rounds_rule] = use_last
         self._store(
             node.end_id,
-            Mil(present_, at, ctx.local_date(at), pl.lit(None, dtype=UTC_TYPE), projected,
-                start_at, uses),
+            Mil(
+                present_,
+                at,
+                ctx.local_date(at),
+                pl.lit(None, dtype=UTC_TYPE),
+                projected,
+                start_at,
+                uses,
+            ),
         )
         if node.limit_rule is not None:
             any_output = pl.lit(False)
@@ -1084,8 +1156,10 @@ class OutputCompiler(PlanCompiler):
         mil = self.ctx.milestones.get(milestone_id)
         if mil is None:
             return pl.lit(None, dtype=pl.String)
-        text = pl.when(mil.at.is_not_null()).then(iso(mil.at, self.ctx.zone)).otherwise(
-            mil.day.dt.strftime("%Y-%m-%d")
+        text = (
+            pl.when(mil.at.is_not_null())
+            .then(iso(mil.at, self.ctx.zone))
+            .otherwise(mil.day.dt.strftime("%Y-%m-%d"))
         )
         return pl.when(mil.present).then(text).otherwise(None)
 
@@ -1111,7 +1185,10 @@ class OutputCompiler(PlanCompiler):
             ]
         )
         next_milestone, deadline, act_by = (
-            pl.col("o__next_m"), pl.col("o__next_dl"), pl.col("o__next_ab"))
+            pl.col("o__next_m"),
+            pl.col("o__next_dl"),
+            pl.col("o__next_ab"),
+        )
         summary = self.summary()
         warnings, warn_fallback = self.warnings()
         self.stages.append([warnings.alias("o__warnings"), warn_fallback.alias("o__warn_fb")])
@@ -1148,7 +1225,7 @@ class OutputCompiler(PlanCompiler):
         none_s, none_t = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=UTC_TYPE)
         result = (none_s, none_t, none_t)
         margin = self.plan.rules.elapsed(self.plan.margin_rule) if self.plan.margin_rule else None
-        specs = {phase_id: spec for phase_id, spec in self.plan.rules.data.phase.items()}
+        specs = dict(self.plan.rules.data.phase.items())
         for phase_id, spec in specs.items():
             if phase_id not in self.plan.phase_specs:
                 continue
@@ -1177,7 +1254,11 @@ class OutputCompiler(PlanCompiler):
                         if step.buyer and margin is not None
                         else pl.when(live & pl.lit(step.buyer)).then(due)
                     )
-                    option = (name.otherwise(None), deadline.otherwise(None), buyer_by.otherwise(None))
+                    option = (
+                        name.otherwise(None),
+                        deadline.otherwise(None),
+                        buyer_by.otherwise(None),
+                    )
                 chosen = tuple(  # type: ignore[assignment]
                     pl.when(cond).then(a).otherwise(b) for a, b in zip(option, chosen, strict=True)
                 )
@@ -1198,12 +1279,17 @@ class OutputCompiler(PlanCompiler):
         none = pl.lit(None, dtype=pl.String)
         end, safe, escalation = get("protection_end"), get("safe_dispute_date"), get("escalation")
         out = [
-            (pl.when(end.present).then(iso(end.at, ctx.zone)) if end else none)
-            .alias("summary_protection_end"),
-            (pl.when(safe.present).then(safe.day.dt.strftime("%Y-%m-%d")) if safe else none)
-            .alias("summary_safe_dispute_date"),
-            (pl.when(escalation.present).then(iso(escalation.at, ctx.zone)) if escalation else none)
-            .alias("summary_escalation"),
+            (pl.when(end.present).then(iso(end.at, ctx.zone)) if end else none).alias(
+                "summary_protection_end"
+            ),
+            (pl.when(safe.present).then(safe.day.dt.strftime("%Y-%m-%d")) if safe else none).alias(
+                "summary_safe_dispute_date"
+            ),
+            (
+                pl.when(escalation.present).then(iso(escalation.at, ctx.zone))
+                if escalation
+                else none
+            ).alias("summary_escalation"),
         ]
         total: pl.Expr = pl.lit(None, dtype=pl.Int64)
         if escalation is not None and self.plan.total_days_from:
@@ -1257,14 +1343,18 @@ class OutputCompiler(PlanCompiler):
             assert fact_group is not None
             for position in range(len(fact_slots)):
                 slot: pl.Expr = pl.lit(None, dtype=pl.String)
-                for i, (fires, seq, code) in enumerate(fact_slots):
+                for i, (fires, seq, fact_code) in enumerate(fact_slots):
                     before = pl.lit(0, dtype=pl.Int64)
                     for j, (other_fires, other_seq, _) in enumerate(fact_slots):
                         if j == i:
                             continue
                         ahead = (other_seq < seq) | ((other_seq == seq) & pl.lit(j < i))
                         before = before + (other_fires & ahead).fill_null(False).cast(pl.Int64)
-                    slot = pl.when(fires & (before == position)).then(pl.lit(code)).otherwise(slot)
+                    slot = (
+                        pl.when(fires & (before == position))
+                        .then(pl.lit(fact_code))
+                        .otherwise(slot)
+                    )
                 pieces.append(((fact_group, -1_000 + position), slot))
         pieces.sort(key=lambda pair: pair[0])
         codes = pl.concat_str([code for _, code in pieces], separator=" ", ignore_nulls=True)
@@ -1293,16 +1383,18 @@ class OutputCompiler(PlanCompiler):
             low = pl.max_horizontal(entry.first_year, last + 1)
             keys.append((unconfirmed, entry.country.fill_null("-"), low, entry.day_year))
             spans = [(k, v) for k, v in self.cal.span.items()]
-            for country, (first, final) in spans:
-                match = entry.country.is_null() if country is None else entry.country == country
+            for name, (first, final) in spans:
+                match = entry.country.is_null() if name is None else entry.country == name
                 outside = (entry.first_year < first) | (entry.day_year > final)
                 self.fallback.append(entry.used & match.fill_null(False) & outside)
-        for i, (unconfirmed, country, low, high) in enumerate(keys):
+        for i, (unconfirmed, key_country, low, high) in enumerate(keys):
             seen = pl.lit(False)
             for other, o_country, o_low, o_high in keys[:i]:
-                seen = seen | (other & (o_country == country) & (o_low == low) & (o_high == high))
-            found.append(pl.when(unconfirmed & ~seen.fill_null(False)).then(
-                pl.lit("calendar_unconfirmed")))
+                same = (o_country == key_country) & (o_low == low) & (o_high == high)
+                seen = seen | (other & same)
+            found.append(
+                pl.when(unconfirmed & ~seen.fill_null(False)).then(pl.lit("calendar_unconfirmed"))
+            )
         with_subdivisions = [c for c in self.countries if _has_subdivisions(c)]
         national = buyer_used & pl.col("in_buyer_country").is_in(with_subdivisions)
         found.append(pl.when(national.fill_null(False)).then(pl.lit("calendar_national_only")))
