@@ -123,7 +123,9 @@ class RuleSet:
 
     def sources(self, *rule_ids: str) -> tuple[Source, ...]:
         """The sources of these rules, each once (cached: they never change)."""
-        cache: dict[tuple[str, ...], tuple[Source, ...]] = self.__dict__.setdefault("_sources", {})
+        cache: dict[tuple[str, ...], tuple[Source, ...]] = self.__dict__.setdefault(
+            "_sources", {}
+        )
         cached = cache.get(rule_ids)
         if cached is None:
             cached = cache[rule_ids] = self._sources_of(rule_ids)
