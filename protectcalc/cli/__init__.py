@@ -948,6 +948,10 @@ from protectcalc.cli import rules_cmd as _rules_cmd  # noqa: E402  (registers `r
 
 app.add_typer(_rules_cmd.rules_app, name="rules")
 
+from protectcalc.cli import batch_cmd as _batch_cmd  # noqa: E402  (Polars loads only when run)
+
+app.command(name="batch")(_batch_cmd.batch)
+
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
     sys.stderr.write(f"protectcalc: {message}\n")

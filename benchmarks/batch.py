@@ -1,0 +1,106 @@
+"""Batch throughput: orders per second, Parquet->Parquet and CSV->CSV, end to end.
+
+The orders are generated as in ``compare_engines.py`` (``--distinct`` of them, repeated to
+``--orders`` rows with their own ids), written once as Parquet and as CSV, then
+``run_batch`` (what ``protectcalc batch`` runs) reads, computes and writes them; the figure
+is the median over ``--repeats`` runs. Peak memory is the process's maximum resident size
+(``ru_maxrss``), measured in a fresh process per size.
+
+    .venv/bin/python benchmarks/batch.py --orders 1000000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def write_inputs(folder: Path, orders: int, distinct: int) -> tuple[Path, Path]:
+    import polars as pl
+
+    from benchmarks.batch_diff import rows
+    from protectcalc.batch import rows as R
+
+    columns = ["order_id", *R.SCALAR_COLUMNS]
+    columns += [f"{e}_{k}" for e in R.REPEATED_COLUMNS for k in range(1, 4)]
+    base = pl.DataFrame(
+        [{c: item.get(c) for c in columns} for item in rows(distinct, 5)],
+        schema=dict.fromkeys(columns, pl.String),
+        orient="row",
+    )
+    repeats = -(-orders // distinct)
+    frame = pl.concat([base] * repeats).head(orders)
+    frame = frame.with_columns(pl.format("o{}", pl.int_range(pl.len())).alias("order_id"))
+    parquet, csv = folder / "orders.parquet", folder / "orders.csv"
+    frame.write_parquet(parquet, row_group_size=100_000)
+    frame.write_csv(csv)
+    return parquet, csv
+
+
+def timed(source: Path, output: Path) -> float:
+    from protectcalc.batch.run import Options, run_batch
+
+    start = time.perf_counter()
+    run_batch(str(source), str(output), Options(now=NOW, zone=ZoneInfo("UTC")))
+    return time.perf_counter() - start
+
+
+def peak(orders: int, distinct: int) -> None:
+    """Run one size in this process and print its peak resident memory."""
+    with tempfile.TemporaryDirectory() as name:
+        parquet, _ = write_inputs(Path(name), orders, distinct)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        seconds = timed(parquet, Path(name) / "out.parquet")
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(
+            f"{orders} orders Parquet->Parquet: {orders / seconds:,.0f}/s, peak RSS "
+            f"{after / 1024:,.0f} MiB (before the run {before / 1024:,.0f} MiB)"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--distinct", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--peak", type=int, nargs="*", default=[], help="sizes for peak memory")
+    parser.add_argument("--one-peak", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one_peak:
+        peak(args.one_peak, args.distinct)
+        return 0
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        parquet, csv = write_inputs(folder, args.orders, args.distinct)
+        for label, source, out in (
+            ("Parquet->Parquet", parquet, folder / "out.parquet"),
+            ("CSV->CSV", csv, folder / "out.csv"),
+        ):
+            rates = [args.orders / timed(source, out) for _ in range(args.repeats)]
+            print(
+                f"{label}: {args.orders} orders, median {statistics.median(rates):,.0f} "
+                f"orders/s (min {min(rates):,.0f}, max {max(rates):,.0f}) over "
+                f"{args.repeats} runs"
+            )
+    for size in args.peak:
+        subprocess.run(
+            [sys.executable, __file__, "--one-peak", str(size), "--distinct", str(args.distinct)],
+            check=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,555 @@
+"""Read orders, evaluate them in columns (the scalar engine where the columns cannot), write.
+
+The input is read in chunks (``chunk_rows`` orders at a time) and each chunk is written
+before the next is read, so memory stays flat in the input size. In a chunk, orders are
+grouped by rule set and time zone; each group runs through the plan compiled to column
+expressions (:mod:`protectcalc.engine.columnar`); rows flagged for the scalar engine, and
+groups whose rule set cannot be compiled to columns, are computed one by one by the scalar
+engine (the same code as ``timeline``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from protectcalc.batch import rows as R
+from protectcalc.errors import InputError, RuleSetError
+from protectcalc.model import DisputeOutcome, PaymentMethod, Shipping
+from protectcalc.rules.plan import REPEATED_EVENTS, SINGLE_EVENTS
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+UTC_TYPE = pl.Datetime("us", "UTC")
+
+
+@dataclass
+class Options:
+    """What the command line gives a batch run."""
+
+    rules: str | None = None
+    readings: tuple[str, ...] = ()
+    as_of: str | None = None
+    now: datetime | None = None
+    zone: ZoneInfo | None = None
+    engine: str = "polars"
+    chunk_rows: int = 500_000
+
+
+@dataclass
+class Stats:
+    """What a run did: orders, refused orders, rows the scalar engine computed."""
+
+    orders: int = 0
+    failed: int = 0
+    scalar: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+def input_format(path: str) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from a file name (stdin: CSV)."""
+    if path == "-":
+        return "csv"
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError("INPUT", path, "needs a .csv, .jsonl, .ndjson or .parquet name")
+    return FORMATS[suffix]
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text, as a CSV file would give it (typed Parquet columns too)."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            fmt = "%Y-%m-%dT%H:%M:%S%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S"
+            exprs.append(column.dt.strftime(fmt).alias(name))
+        elif dtype == pl.Date:
+            exprs.append(column.dt.strftime("%Y-%m-%d").alias(name))
+        elif dtype != pl.String:
+            exprs.append(column.cast(pl.String).alias(name))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def read_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The input in chunks of text columns; unknown columns refused before any row."""
+    kind = input_format(path)
+    source: Any = sys.stdin.buffer if path == "-" else path
+    if path != "-" and not Path(path).is_file():
+        raise InputError("INPUT", path, "is not a file")
+    try:
+        if kind == "csv":
+            if path == "-":
+                frame = pl.read_csv(source.read(), infer_schema=False)
+                yield from _checked(frame.iter_slices(chunk_rows))
+                return
+            lazy = pl.scan_csv(path, infer_schema=False)
+        elif kind == "jsonl":
+            lazy = pl.scan_ndjson(path, infer_schema_length=None)
+        else:
+            lazy = pl.scan_parquet(path)
+        R.check_columns(lazy.collect_schema().names())
+        for batch in lazy.collect_batches(chunk_size=chunk_rows):
+            yield _as_text(batch)
+    except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError("INPUT", path, f"cannot be read ({first})") from None
+
+
+def _checked(slices: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    for index, frame in enumerate(slices):
+        if index == 0:
+            R.check_columns(frame.columns)
+        yield _as_text(frame)
+
+
+# --- columns from text, with the command line's strictness (anything unusual: scalar) -----------
+
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$"
+
+
+def _blank(column: pl.Expr) -> pl.Expr:
+    text = column.str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def parse_instant(column: pl.Expr, zone: str) -> tuple[pl.Expr, pl.Expr]:
+    """An event column as UTC instants; and where the plain fast path cannot read it."""
+    text = _blank(column)
+    spaced = text.str.replace(" ", "T", literal=True)
+    wall = (
+        pl.when(text.str.contains(_DATE))
+        .then(text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
+        .when(text.str.contains(_TIME) & (text.str.len_chars() == 16))
+        .then(spaced.str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="us"))
+        .when(text.str.contains(_TIME))
+        .then(spaced.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"))
+    )
+    local = wall.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+    instant = local.dt.convert_time_zone("UTC")
+    year = wall.dt.year()
+    bad = text.is_not_null() & (instant.is_null() | (year < 1970) | (year > 2199)).fill_null(True)
+    return instant, bad
+
+
+def _whole(column: pl.Expr, low: int, high: int) -> tuple[pl.Expr, pl.Expr]:
+    text = _blank(column)
+    number = text.cast(pl.Int64, strict=False)
+    good = text.str.contains(r"^-?[0-9]{1,6}$") & (number >= low) & (number <= high)
+    return number, text.is_not_null() & ~good.fill_null(False)
+
+
+def _choice(column: pl.Expr, allowed: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    text = _blank(column).str.to_lowercase().str.replace_all("-", "_", literal=True)
+    return text, text.is_not_null() & ~text.is_in(allowed)
+
+
+def _country(column: pl.Expr, known: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    text = _blank(column).str.to_uppercase()
+    return text, text.is_not_null() & ~text.is_in(known)
+
+
+def known_countries(values: list[str | None]) -> list[str]:
+    """The country codes (as written, upper-cased) the holidays package has a calendar for."""
+    from protectcalc.calendars import CalendarChoice, check_calendar
+
+    found = []
+    for value in values:
+        if value is None:
+            continue
+        code = value.strip().upper()
+        if len(code) != 2 or not code.isalpha() or not code.isascii():
+            continue
+        try:
+            check_calendar(CalendarChoice(code))
+        except InputError:
+            continue
+        found.append(code)
+    return sorted(set(found))
+
+
+def prepare(
+    frame: pl.LazyFrame,
+    zone: str,
+    names: list[str],
+    width: int,
+    countries: list[str],
+    now: datetime,
+    as_of: str | None,
+    rounds: int | None,
+    inputs_before: dict[str, dict[str, str]],
+    cap: int | None,
+) -> pl.LazyFrame:
+    """The typed columns the compiled plan reads, and the ``_scalar`` flag of the fast checks."""
+
+    def raw(name: str) -> pl.Expr:
+        return pl.col(name) if name in names else pl.lit(None, dtype=pl.String)
+
+    bad: list[pl.Expr] = []
+    exprs: list[pl.Expr] = []
+    for name in SINGLE_EVENTS:
+        instant, flag = parse_instant(raw(name), zone)
+        exprs.append(instant.alias(f"ev_{name}"))
+        bad.append(flag)
+    for event in REPEATED_EVENTS:
+        gap: pl.Expr = pl.lit(False)
+        for k in range(1, width + 1):
+            column = raw(f"{event}_{k}")
+            instant, flag = parse_instant(column, zone)
+            exprs.append(instant.alias(f"ev_{event}_{k}"))
+            bad.append(flag)
+            if k > 1:
+                gap = gap | (
+                    _blank(raw(f"{event}_{k - 1}")).is_null() & _blank(column).is_not_null()
+                )
+        present = [
+            _blank(raw(f"{event}_{k}")).is_not_null().cast(pl.Int64) for k in range(1, width + 1)
+        ]
+        exprs.append(
+            (pl.sum_horizontal(*present) if present else pl.lit(0, dtype=pl.Int64))
+            .cast(pl.Int64)
+            .alias(f"n_{event}")
+        )
+        bad.append(gap)
+    for name, low, high in (("processing_days", 0, 365), ("delivery_days", 1, 365)):
+        number, flag = _whole(raw(name), low, high)
+        exprs.append(number.alias(f"in_{name}"))
+        bad.append(flag)
+    ext = _blank(raw("extended"))
+    parts = ext.str.split("+").list.eval(
+        pl.element().str.strip_chars().cast(pl.Int64, strict=False)
+    )
+    ext_ok = (
+        ext.str.contains(r"^-?[0-9]{1,6}(\s*\+\s*-?[0-9]{1,6})*$")
+        & (parts.list.min() >= 1)
+        & (parts.list.max() <= 3650)
+    )
+    exprs += [
+        parts.list.sum().fill_null(0).cast(pl.Int64).alias("in_extended_sum"),
+        parts.list.len().fill_null(0).cast(pl.Int64).alias("in_extended_n"),
+    ]
+    bad.append(ext.is_not_null() & ~ext_ok.fill_null(False))
+    for name, kind in (("dispute_outcome", DisputeOutcome), ("payment_method", PaymentMethod)):
+        text, flag = _choice(raw(name), [item.value for item in kind])
+        exprs.append(text.alias(f"in_{name}"))
+        bad.append(flag)
+    shipping, flag = _choice(raw("shipping"), [item.value for item in Shipping])
+    exprs.append(shipping.fill_null("standard").alias("in_shipping"))
+    bad.append(flag)
+    buyer, flag = _country(raw("buyer_country"), countries)
+    exprs.append(buyer.alias("in_buyer_country"))
+    bad.append(flag)
+    seller, flag = _country(raw("seller_country"), countries)
+    exprs.append(seller.fill_null("CN").alias("in_seller_country"))
+    bad.append(flag)
+    bad.append(_blank(raw("buyer_subdivision")).is_not_null())
+    moment_text = pl.coalesce(_blank(raw("as_of")), pl.lit(as_of, dtype=pl.String))
+    moment, flag = parse_instant(moment_text, zone)
+    exprs.append(pl.coalesce(moment, pl.lit(now, dtype=UTC_TYPE)).alias("now"))
+    bad.append(flag)
+    typed = frame.with_columns(exprs).with_columns(
+        pl.any_horizontal(*bad).fill_null(True).alias("_bad")
+    )
+    return typed.with_columns(
+        (pl.col("_bad") | ~_order_ok(width, rounds, inputs_before, cap)).alias("_bad")
+    )
+
+
+def _order_ok(
+    width: int, rounds: int | None, inputs_before: dict[str, dict[str, str]], cap: int | None
+) -> pl.Expr:
+    """``order.check_order`` as one condition: True where it would accept the order."""
+
+    def ev(name: str) -> pl.Expr:
+        return pl.col(f"ev_{name}")
+
+    def not_before(first: pl.Expr, later: pl.Expr) -> pl.Expr:
+        return (first.is_null() | later.is_null() | (later >= first)).fill_null(True)
+
+    ok = pl.any_horizontal(
+        *(ev(n).is_not_null() for n in SINGLE_EVENTS),
+        pl.col("n_seller_responded") > 0,
+        pl.col("n_buyer_responded") > 0,
+    )
+    for first, later in (
+        ("placed", "paid"),
+        ("paid", "cancel_requested"),
+        ("placed", "cancel_requested"),
+    ):
+        ok = ok & not_before(ev(first), ev(later))
+    for name, befores in inputs_before.items():
+        if name not in SINGLE_EVENTS:
+            continue
+        for later in befores:
+            if later in SINGLE_EVENTS:
+                ok = ok & (ev(name).is_null() | ev(later).is_null() | (ev(later) > ev(name)))
+    for first in ("placed", "paid"):
+        for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
+            ok = ok & not_before(ev(first), ev(later))
+    for later in ("delivered", "confirmed", "dispute_opened"):
+        ok = ok & not_before(ev("shipped"), ev(later))
+    seller, buyer = pl.col("n_seller_responded"), pl.col("n_buyer_responded")
+    no_dispute = ev("dispute_opened").is_null()
+    ok = ok & ~(
+        no_dispute
+        & (
+            (seller > 0)
+            | (buyer > 0)
+            | ev("escalated").is_not_null()
+            | ev("dispute_closed").is_not_null()
+        )
+    )
+    if rounds is not None:
+        ok = ok & ~(ev("dispute_opened").is_not_null() & ((seller > rounds) | (buyer > rounds)))
+    opened = ev("dispute_opened").is_not_null()
+    ok = ok & ~(opened & ((buyer > seller) | (seller > buyer + 1)))
+    previous = ev("dispute_opened")
+    for k in range(1, width + 1):
+        s_k, b_k = ev(f"seller_responded_{k}"), ev(f"buyer_responded_{k}")
+        ok = ok & not_before(previous, s_k)
+        previous = pl.coalesce(s_k, previous)
+        ok = ok & not_before(previous, b_k)
+        previous = pl.coalesce(b_k, previous)
+    ok = ok & not_before(previous, ev("escalated")) & not_before(previous, ev("dispute_closed"))
+    ok = ok & not_before(ev("escalated"), ev("dispute_closed"))
+    ok = ok & ~(pl.col("in_dispute_outcome").is_not_null() & ev("dispute_closed").is_null())
+    ok = ok & ~(pl.col("in_processing_days").is_not_null() & ev("paid").is_null())
+    ok = ok & ~(pl.col("in_delivery_days").is_not_null() & ev("shipped").is_null())
+    ok = ok & ~((pl.col("in_extended_n") > 0) & pl.col("in_delivery_days").is_null())
+    if cap is not None:
+        ok = ok & ~(pl.col("in_extended_sum") > cap)
+    return ok.fill_null(False)
+
+
+# --- one chunk ----------------------------------------------------------------------------------
+
+
+def evaluate_chunk(
+    frame: pl.DataFrame, options: Options, stats: Stats, offset: int = 0
+) -> pl.DataFrame:
+    """Output rows for a chunk of text rows (``offset``: rows before it, for row numbers)."""
+    from protectcalc.cli.shell import now as clock_now
+    from protectcalc.cli.shell import system_zone
+    from protectcalc.engine.columnar import OutputCompiler, Unsupported, WorkingDays
+    from protectcalc.rules import load_rule_set, parse_readings
+
+    now = options.now or clock_now()
+    default_zone = options.zone or system_zone()
+    names = frame.columns
+    if R.ID_COLUMN not in names:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(R.ID_COLUMN))
+        names = frame.columns
+    frame = frame.with_row_index("_row", offset=offset)
+    width = max(R.repeated_width(names, e) for e in REPEATED_EVENTS)
+    rules_col = _blank(pl.col("rules")) if "rules" in names else pl.lit(None, dtype=pl.String)
+    tz_col = _blank(pl.col("tz")) if "tz" in names else pl.lit(None, dtype=pl.String)
+    keyed = frame.with_columns(
+        rules_col.fill_null(options.rules or "aliexpress").alias("_rules"),
+        tz_col.fill_null(default_zone.key).alias("_tz"),
+    )
+    countries_raw: list[str | None] = []
+    for column in ("buyer_country", "seller_country"):
+        if column in names:
+            countries_raw += frame.get_column(column).unique().to_list()
+    countries = known_countries([*countries_raw, "CN"])
+    milestone_ids = _milestone_ids(keyed, options)
+    years = _years(keyed, names)
+    calendars = WorkingDays(years)
+    for country in [None, *countries]:
+        calendars.add(country)
+    fast: list[pl.DataFrame] = []
+    scalar_rows: list[pl.DataFrame] = []
+    for (rules_name, zone_name), group in keyed.group_by(["_rules", "_tz"], maintain_order=True):
+        try:
+            from protectcalc.clock import parse_zone
+
+            parse_zone(str(zone_name))
+            rule_set = load_rule_set(str(rules_name), parse_readings(options.readings))
+            plan = rule_set.plan_for(None)
+            rounds_width = max(width, plan.rounds or 0)
+            compiler = OutputCompiler(plan, str(zone_name), rounds_width, calendars, countries)
+            cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
+            cap = plan.rules[cap_rule].low if cap_rule else None
+            before = {name: dict(spec.before) for name, spec in plan.inputs.items()}
+            typed = prepare(
+                group.lazy(),
+                str(zone_name),
+                names,
+                rounds_width,
+                countries,
+                now,
+                options.as_of,
+                plan.rounds,
+                before,
+                cap,
+            )
+            compiler.compile()
+            columns, fallback = compiler.outputs(milestone_ids)
+            # Stage by stage, eagerly: each stage is one parallel with_columns; a lazy chain
+            # of eighty wide stages costs the optimizer far more than it saves.
+            staged = typed.collect()
+            for stage in compiler.stages:
+                staged = staged.with_columns(stage)
+            fast.append(
+                staged.select(
+                    pl.col("_row"), *columns, (fallback | pl.col("_bad")).alias("_scalar")
+                )
+            )
+        except (InputError, RuleSetError, Unsupported, pl.exceptions.PolarsError):
+            scalar_rows.append(group)
+    parts: list[pl.DataFrame] = []
+    if fast:
+        done = pl.concat(fast, how="vertical_relaxed")
+        flagged = done.filter(pl.col("_scalar"))
+        parts.append(done.filter(~pl.col("_scalar")).drop("_scalar"))
+        if flagged.height:
+            scalar_rows.append(frame.join(flagged.select("_row"), on="_row", how="semi"))
+    for group in scalar_rows:
+        parts.append(_scalar(group, options, now, default_zone, milestone_ids, names))
+    stats.scalar += sum(group.height for group in scalar_rows)
+    schema: dict[str, Any] = dict.fromkeys(R.output_columns(milestone_ids), pl.String)
+    schema["summary_total_days"] = pl.Int64
+    aligned = [
+        part.select(pl.col("_row"), *(pl.col(c).cast(t) for c, t in schema.items()))
+        for part in parts
+    ]
+    result = pl.concat(aligned).sort("_row") if aligned else pl.DataFrame()
+    errors = result.filter(pl.col("error").is_not_null()).select("_row", "error")
+    for row, message in errors.iter_rows():
+        stats.messages.append(f"row {row + 1}: {message}")
+    stats.failed += errors.height
+    stats.orders += result.height
+    return result.drop("_row")
+
+
+def _scalar(
+    group: pl.DataFrame,
+    options: Options,
+    now: datetime,
+    zone: ZoneInfo,
+    milestone_ids: list[str],
+    names: list[str],
+) -> pl.DataFrame:
+    out = []
+    keep = [n for n in names if n != "_row"]
+    for row in group.select("_row", *keep).iter_rows(named=True):
+        result = R.scalar_row(
+            row,
+            rules=options.rules,
+            readings=options.readings,
+            as_of=options.as_of,
+            now=now,
+            zone=zone,
+            milestone_ids=milestone_ids,
+        )
+        result["_row"] = row["_row"]
+        out.append(result)
+    schema: dict[str, Any] = dict.fromkeys(R.output_columns(milestone_ids), pl.String)
+    schema["summary_total_days"] = pl.Int64
+    schema["_row"] = pl.UInt32
+    return pl.DataFrame(out, schema=schema, orient="row")
+
+
+def _milestone_ids(keyed: pl.DataFrame, options: Options) -> list[str]:
+    from protectcalc.rules import load_rule_set, parse_readings
+
+    found: list[str] = []
+    for name in keyed.get_column("_rules").unique(maintain_order=True).to_list():
+        try:
+            plan = load_rule_set(name, parse_readings(options.readings)).plan_for(None)
+        except (InputError, RuleSetError):
+            continue
+        found += [m for m in plan.milestone_ids() if m not in found]
+    return found
+
+
+def _years(keyed: pl.DataFrame, names: list[str]) -> tuple[int, int]:
+    years: list[int] = []
+    for name in SINGLE_EVENTS:
+        if name in names:
+            found = keyed.get_column(name).str.slice(0, 4).cast(pl.Int64, strict=False)
+            years += [y for y in (found.min(), found.max()) if isinstance(y, int)]
+    low = max(min(years, default=2026), 1970)
+    high = min(max(years, default=2026), 2199)
+    return low, min(high + 2, 2199)
+
+
+Progress = Callable[[int], None]
+
+
+def run_batch(
+    source: str, output: str | None, options: Options, progress: Progress | None = None
+) -> Stats:
+    """Read ``source``, write every order's row to ``output`` (None: CSV on stdout)."""
+    stats = Stats()
+    kind = input_format(output) if output not in (None, "-") else "csv"
+    writer = _Writer(output, kind)
+    offset = 0
+    finished = False
+    try:
+        for chunk in read_chunks(source, options.chunk_rows):
+            result = evaluate_chunk(chunk, options, stats, offset)
+            offset += chunk.height
+            writer.write(result)
+            if progress is not None:
+                progress(chunk.height)
+        finished = True
+    finally:
+        writer.close(finished)
+    return stats
+
+
+class _Writer:
+    """Writes chunks to one file (or stdout), the header once."""
+
+    def __init__(self, output: str | None, kind: str) -> None:
+        self.output = output
+        self.kind = kind
+        self.first = True
+        self.parquet: Any = None
+        self.temp: Path | None = None
+        self.handle: Any = None
+        if output not in (None, "-"):
+            target = Path(str(output))
+            self.temp = target.with_name(f".{target.name}.partial")
+            self.handle = self.temp.open("wb")
+        else:
+            self.handle = sys.stdout.buffer
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            table = frame.to_arrow()
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(self.handle, table.schema)
+            self.parquet.write_table(table)
+        elif self.kind == "jsonl":
+            frame.write_ndjson(self.handle)
+        else:
+            frame.write_csv(self.handle, include_header=self.first)
+        self.first = False
+
+    def close(self, finished: bool = True) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+        if self.temp is not None and self.output is not None:
+            self.handle.close()
+            if not finished:
+                self.temp.unlink(missing_ok=True)
+                return
+            self.temp.replace(self.output)
+        else:
+            self.handle.flush()
+
+
+_FLAGS = pl.QueryOptFlags(comm_subexpr_elim=False, cluster_with_columns=False)
+"""The compiled plan is a long chain of wide ``with_columns`` stages: eliminating common
+subexpressions across them costs far more than it saves."""

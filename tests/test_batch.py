@@ -1,0 +1,153 @@
+"""protectcalc batch: the columnar engine gives the scalar engine's answers, row for row."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("polars", reason="protectcalc[batch] (Polars) is not installed")
+
+import polars as pl
+
+from protectcalc.batch import rows as R
+from protectcalc.batch.run import Options, Stats, evaluate_chunk
+from protectcalc.cli import run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.batch_diff import compare, order_row
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CSV = (
+    "order_id,placed,paid,shipped,delivered,confirmed,dispute_opened,seller_responded_1,"
+    "buyer_responded_1,tz,buyer_country,delivery_days\n"
+    """a,2026-01-01,2026-01-01T10:00,2026-01-03,,,,,,Europe/Moscow,,30
+b,,,2026-01-03,2026-01-20,2026-01-21T12:30,2026-01-25,2026-01-27,2026-02-03,UTC,RU,
+c,,,2026-01-03,2026-01-02,,,,,UTC,,
+d,2026-02-30,,,,,,,,UTC,,
+"""
+)
+
+
+ZONES = ("UTC", "America/New_York", "Australia/Lord_Howe")
+"""Few zones in the test run: each (rule set, zone) group has a fixed cost; the benchmark-size
+differential (benchmarks/batch_diff.py) covers many zones."""
+
+
+def _items(count: int, seed: int) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    items = [order_row(rng, index) for index in range(count)]
+    for item in items:
+        item["tz"] = rng.choice(ZONES)
+    return items
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(min_value=0, max_value=2**31))
+def test_columns_equal_the_scalar_engine(seed: int) -> None:
+    items = _items(100, seed)
+    compared, differ, shown = compare(items, ())
+    assert (compared, differ) == (100, 0), "\n".join(shown)
+
+
+def test_the_cli_writes_rows_and_reports_bad_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "orders.csv"
+    source.write_text(CSV)
+    out = tmp_path / "out.csv"
+    code = run(["batch", str(source), "-o", str(out), "--as-of", "2026-02-01"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "protectcalc: row 3: delivered 2026-01-02: is before --shipped 2026-01-03" in err
+    assert "protectcalc: row 4: placed 2026-02-30: is not a real date" in err
+    frame = pl.read_csv(out, infer_schema=False)
+    assert frame.get_column("order_id").to_list() == ["a", "b", "c", "d"]
+    first = frame.row(0, named=True)
+    assert first["phase"] == "in_transit"
+    assert first["protection_end"] == "2026-02-02T00:00+03:00"
+    assert first["summary_safe_dispute_date"] == "2026-02-01"
+    assert first["warnings"] == "delivery_after_protection seeds_disagree"
+    assert first["error"] is None
+    second = frame.row(1, named=True)
+    assert second["phase"] == "dispute_awaiting_seller"
+    assert second["next_milestone"] == "seller_response_due_2"
+    assert second["next_deadline"] == "2026-02-08T00:00+00:00"
+    assert second["escalated_response_due"] == "2026-03-10"
+    assert second["summary_total_days"] == "38"
+
+
+def test_unknown_columns_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "orders.csv"
+    source.write_text("order_id,placed,colour\n1,2026-01-01,red\n")
+    assert run(["batch", str(source)]) == 2
+    assert "colour: unknown column" in capsys.readouterr().err
+
+
+def test_parquet_and_jsonl_round_trip(tmp_path: Path) -> None:
+    source = tmp_path / "orders.csv"
+    source.write_text(CSV)
+    frame = pl.read_csv(source, infer_schema=False)
+    frame.write_parquet(tmp_path / "orders.parquet")
+    frame.write_ndjson(tmp_path / "orders.jsonl")
+    outs = []
+    for name, out in (("orders.parquet", "o.parquet"), ("orders.jsonl", "o.jsonl")):
+        assert (
+            run(["batch", str(tmp_path / name), "-o", str(tmp_path / out), "--as-of", "2026-02-01"])
+            == 1
+        )
+    outs.append(pl.read_parquet(tmp_path / "o.parquet"))
+    outs.append(pl.read_ndjson(tmp_path / "o.jsonl", infer_schema_length=None))
+    assert (
+        outs[0].get_column("protection_end").to_list()
+        == outs[1].get_column("protection_end").to_list()
+    )
+    assert outs[0].get_column("protection_end").to_list()[:2] == [
+        "2026-02-02T00:00+03:00",
+        "2026-02-05T12:30+00:00",
+    ]
+
+
+def _frame(count: int) -> pl.DataFrame:
+    items = _items(count, 3)
+    columns = ["order_id", *R.SCALAR_COLUMNS]
+    columns += [f"{e}_{k}" for e in R.REPEATED_COLUMNS for k in range(1, 4)]
+    return pl.DataFrame(
+        [{c: i.get(c) for c in columns} for i in items],
+        schema=dict.fromkeys(columns, pl.String),
+        orient="row",
+    )
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None,
+    reason="protectcalc[dask] (dask.distributed) is not installed",
+)
+def test_a_two_worker_dask_cluster_gives_the_single_process_rows(tmp_path: Path) -> None:
+    import dask.dataframe as dd
+    from dask.distributed import Client, LocalCluster
+
+    from protectcalc.batch.distributed import compute_dask
+
+    frame = _frame(200)
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for index in range(4):
+        frame.slice(index * 50, 50).write_parquet(folder / f"part-{index}.parquet")
+    options = Options(now=NOW, zone=ZoneInfo("UTC"))
+    single = evaluate_chunk(frame, options, Stats())
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
+        Client(cluster),
+    ):
+        result = compute_dask(dd.read_parquet(str(folder)), options)
+    got = pl.from_pandas(result["frame"]).select(single.columns)
+    assert got.height == 200
+    assert got.cast(pl.String).fill_null("").rows() == single.cast(pl.String).fill_null("").rows()
