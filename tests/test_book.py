@@ -456,7 +456,8 @@ def test_neither_a_file_nor_a_book_name(book: Path) -> None:
 
 def test_due_with_no_path_reads_the_book(headphones: Path, book: Path) -> None:
     result = invoke(
-        ["due", "--as-of", "2026-03-26T12:00", "--within", "2d", "--format", "csv"], book
+        ["due", "--as-of", "2026-03-26T12:00", "--tz", "UTC", "--within", "2d", "--format", "csv"],
+        book,
     )
     assert result.exit_code == 3, result.output
     assert "headphones," in result.stdout and "buyer_response_due_1" in result.stdout
