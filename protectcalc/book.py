@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from protectcalc.clock import parse_instant, utc, zone_name
 from protectcalc.errors import InputError
-from protectcalc.model import Order
+from protectcalc.model import SINGLE_EVENTS, Order
 from protectcalc.order import OrderInput
 
 BOOK_ENV = "PROTECTCALC_ORDERS"
@@ -129,10 +129,15 @@ EVENTS: tuple[EventKind, ...] = (
     EventKind("shipped", "shipped", ("order", "shipped")),
     EventKind("delivered", "delivered", ("order", "delivered")),
     EventKind("confirmed", "confirmed", ("order", "confirmed")),
+    EventKind("estimated-delivery", "estimated_delivery", ("order", "estimated_delivery")),
+    EventKind("seller-contacted", "seller_contacted", ("order", "seller_contacted")),
+    EventKind("return-submitted", "return_submitted", ("order", "return_submitted")),
+    EventKind("transaction-posted", "transaction_posted", ("order", "transaction_posted")),
     EventKind("dispute-opened", "dispute_opened", ("dispute", "opened")),
     EventKind("seller-responded", "seller_responded", ("dispute", "seller_responses"), many=True),
     EventKind("buyer-responded", "buyer_responded", ("dispute", "buyer_responses"), many=True),
     EventKind("escalated", "escalated", ("dispute", "escalated")),
+    EventKind("claim-escalated", "claim_escalated", ("dispute", "claim_escalated")),
     EventKind("mediator-asked", "mediator_asked", ("dispute", "mediator_questions"), many=True),
     EventKind("dispute-closed", "dispute_closed", ("dispute", "closed")),
     EventKind("extended", "extended", ("order", "extended"), many=True, days=True),
@@ -186,17 +191,22 @@ def resolve_moment(
     return canonical_moment(instant, zone, now)
 
 
-_MOMENT_FIELDS = (
+_MOMENT_FIELDS = SINGLE_EVENTS
+"""Every event that holds one moment (the shared vocabulary's, from the model)."""
+
+_ORDER_SECTION_EVENTS = (
     "placed",
     "paid",
     "cancel_requested",
     "shipped",
     "delivered",
     "confirmed",
-    "dispute_opened",
-    "escalated",
-    "dispute_closed",
+    "estimated_delivery",
+    "seller_contacted",
+    "return_submitted",
+    "transaction_posted",
 )
+"""The events an order file keeps under ``order:`` (the dispute's go under ``dispute:``)."""
 
 
 def fixed_order(order: OrderInput, zone: ZoneInfo, now: datetime) -> OrderInput:
@@ -240,10 +250,9 @@ def new_order_text(name: str, order: OrderInput, note: str | None) -> str:
             lines.append(f"{key}: {_scalar(str(value))}")
     if order.shipping is not None:
         lines.append(f"shipping: {_scalar(str(order.shipping))}")
-    events = [
-        (key, getattr(order, key))
-        for key in ("placed", "paid", "cancel_requested", "shipped", "delivered", "confirmed")
-    ]
+    if order.also:
+        lines.append(f"also: [{', '.join(_scalar(name) for name in order.also)}]")
+    events = [(key, getattr(order, key)) for key in _ORDER_SECTION_EVENTS]
     events += [("processing_days", order.processing_days), ("delivery_days", order.delivery_days)]
     section = [f"  {key}: {_scalar(value)}" for key, value in events if value is not None]
     if order.extended:
@@ -257,6 +266,7 @@ def new_order_text(name: str, order: OrderInput, note: str | None) -> str:
             ("seller_responses", order.seller_responded),
             ("buyer_responses", order.buyer_responded),
             ("escalated", order.escalated),
+            ("claim_escalated", order.claim_escalated),
             ("mediator_questions", order.mediator_asked),
             ("closed", order.dispute_closed),
             ("outcome", order.dispute_outcome),

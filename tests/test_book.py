@@ -461,3 +461,24 @@ def test_due_with_no_path_reads_the_book(headphones: Path, book: Path) -> None:
     )
     assert result.exit_code == 3, result.output
     assert "headphones," in result.stdout and "buyer_response_due_1" in result.stdout
+
+
+def test_the_book_keeps_every_event_of_the_vocabulary_and_the_layers(book: Path) -> None:
+    """Events other rule sets read, and `--also`, are written to the file, not dropped."""
+    added = invoke(
+        [
+            *("add", "lamp", "--rules", "etsy", "--also", "paypal", "--tz", "UTC"),
+            *("--paid", "2026-03-01", "--estimated-delivery", "2026-03-20"),
+            *("--as-of", "2026-03-02T09:00"),
+        ],
+        book,
+    )
+    assert added.exit_code == 0, added.output
+    path = book / "lamp.yaml"
+    text = path.read_text("utf-8")
+    assert "also: [paypal]\n" in text and "  estimated_delivery: 2026-03-20\n" in text
+    recorded = invoke(
+        ["record", "lamp", "seller-contacted", "2026-03-22T10:00", "--as-of", "2026-03-23"], book
+    )
+    assert recorded.exit_code == 0, recorded.output
+    assert "  seller_contacted: 2026-03-22T10:00\n" in path.read_text("utf-8")

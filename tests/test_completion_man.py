@@ -77,7 +77,11 @@ def test_completes_names_events_rules_and_commands(
     assert complete("protectcalc rec", book, capsys) == ["record"]
     assert complete("protectcalc record ", book, capsys) == ["headphones", "lamp"]
     assert complete("protectcalc record l", book, capsys) == ["lamp"]
-    assert complete("protectcalc record lamp s", book, capsys) == ["shipped", "seller-responded"]
+    assert complete("protectcalc record lamp s", book, capsys) == [
+        "shipped",
+        "seller-contacted",
+        "seller-responded",
+    ]
     assert "dispute-closed" in complete("protectcalc record lamp ", book, capsys)
     assert complete("protectcalc status h", book, capsys) == ["headphones"]
     assert complete("protectcalc timeline --rules ", book, capsys) == [

@@ -16,6 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from protectcalc.errors import RuleSetError
+from protectcalc.model import SINGLE_EVENTS as SINGLE_EVENTS  # the shared vocabulary
 from protectcalc.model import Phase
 from protectcalc.rules.expr import (
     Compiled,
@@ -39,22 +40,6 @@ from protectcalc.rules.schema import (
 if TYPE_CHECKING:
     from protectcalc.rules import RuleSet
 
-SINGLE_EVENTS = (
-    "placed",
-    "paid",
-    "cancel_requested",
-    "shipped",
-    "delivered",
-    "confirmed",
-    "dispute_opened",
-    "escalated",
-    "dispute_closed",
-    "estimated_delivery",
-    "seller_contacted",
-    "claim_escalated",
-    "return_submitted",
-    "transaction_posted",
-)
 REPEATED_EVENTS = ("seller_responded", "buyer_responded", "mediator_asked")
 EVENTS = SINGLE_EVENTS + REPEATED_EVENTS
 """The shared event vocabulary: what any rule set may read of an order."""
