@@ -19,18 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from protectcalc.errors import InputError, RuleSetError
+from protectcalc.model import SINGLE_EVENTS
 from protectcalc.order import OrderInput
 
 SCALAR_COLUMNS = (
-    "placed",
-    "paid",
-    "cancel_requested",
-    "shipped",
-    "delivered",
-    "confirmed",
-    "dispute_opened",
-    "escalated",
-    "dispute_closed",
+    *SINGLE_EVENTS,
     "dispute_outcome",
     "processing_days",
     "delivery_days",
@@ -46,11 +39,11 @@ SCALAR_COLUMNS = (
 )
 """Input columns holding one value each (``as_of`` per row overrides ``--as-of``)."""
 
-REPEATED_COLUMNS = ("seller_responded", "buyer_responded")
+REPEATED_COLUMNS = ("seller_responded", "buyer_responded", "mediator_asked")
 """Input columns numbered from 1: ``seller_responded_1``, ``seller_responded_2`` ..."""
 
 ID_COLUMN = "order_id"
-_NUMBERED = re.compile(r"(seller_responded|buyer_responded)_([1-9][0-9]?)")
+_NUMBERED = re.compile(rf"({'|'.join(REPEATED_COLUMNS)})_([1-9][0-9]?)")
 
 FIXED_HEAD = ("order_id", "rules", "timezone", "phase")
 FIXED_TAIL = (
@@ -75,7 +68,8 @@ def check_columns(names: Iterable[str]) -> list[str]:
         if name != ID_COLUMN and name not in SCALAR_COLUMNS and not _NUMBERED.fullmatch(name)
     ]
     if unknown:
-        known = ", ".join((ID_COLUMN, *SCALAR_COLUMNS, "seller_responded_N", "buyer_responded_N"))
+        numbered = [f"{name}_N" for name in REPEATED_COLUMNS]
+        known = ", ".join((ID_COLUMN, *SCALAR_COLUMNS, *numbered))
         raise InputError(
             "INPUT",
             ", ".join(unknown),
