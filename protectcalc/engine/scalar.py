@@ -105,7 +105,12 @@ class _RuleNamespace:
 
 
 class _Scope:
-    """What the plan's expressions read for one order (see rules/expr.py)."""
+    """What the plan's expressions read for one order (see rules/expr.py).
+
+    ``env`` holds every name but the locals, already resolved by precedence (values, then
+    milestones, then cycle facts, then rules, then ``now``, then tables), so that a compiled
+    name is one dict read; the setters below keep it in step with what the engine computes.
+    """
 
     def __init__(self, order: Order, plan: Plan, as_of: datetime) -> None:
         self.order = order
@@ -114,10 +119,10 @@ class _Scope:
         self.milestones: dict[str, Milestone] = {}
         self.facts: dict[str, Missed] = {}
         self.locals: dict[str, Any] = {}
-        self.values: dict[str, Any] = {name: getattr(order, name) for name in SINGLE_EVENTS}
+        values: dict[str, Any] = {name: getattr(order, name) for name in SINGLE_EVENTS}
         for name in REPEATED_EVENTS:
-            self.values[name] = getattr(order, name)
-        self.values.update(
+            values[name] = getattr(order, name)
+        values.update(
             processing_days=order.processing_days,
             delivery_days=order.delivery_days,
             extended=order.extended,
@@ -129,16 +134,47 @@ class _Scope:
             rules_label=plan.rules.label,
             total_days=None,
         )
-        self.rule_values = {rule_id: RuleValue(rule) for rule_id, rule in plan.rules.items()}
-        self.values["rules"] = _RuleNamespace(self.rule_values)
+        names = _plan_names(plan)
+        self.rule_values = names.rule_values
+        values["rules"] = names.namespace
+        self.values = values
+        self.env: dict[str, Any] = names.base.copy()
+        if names.now_free:
+            self.env["now"] = as_of
+        self.env.update(values)
 
     def lookup(self, name: str) -> Any:
         if name in self.locals:
             return self.locals[name]
-        if name in self.values:
-            return self.values[name]
-        if name in self.milestones:
-            return self.milestones[name]
+        return self.env.get(name)
+
+    def with_locals(self, **values: Any) -> _Scope:
+        self.locals = values
+        return self
+
+    def set_value(self, name: str, value: Any) -> None:
+        self.values[name] = value
+        self.env[name] = value
+
+    def set_milestone(self, milestone_id: str, milestone: Milestone) -> None:
+        self.milestones[milestone_id] = milestone
+        if milestone_id not in self.values:
+            self.env[milestone_id] = milestone
+
+    def drop_milestone(self, milestone_id: str) -> None:
+        del self.milestones[milestone_id]
+        if milestone_id not in self.values:
+            self.env[milestone_id] = self._below_milestones(milestone_id)
+
+    def add_fact(self, name: str, fact: Missed) -> None:
+        """Record a cycle fact; the first of a name stays (a later one does not replace it)."""
+        if name in self.facts:
+            return
+        self.facts[name] = fact
+        if name not in self.values and name not in self.milestones:
+            self.env[name] = fact
+
+    def _below_milestones(self, name: str) -> Any:
         if name in self.plan.facts:  # a cycle fact, set or not, shadows a rule's name
             return self.facts.get(name)
         if name in self.rule_values:
@@ -147,9 +183,32 @@ class _Scope:
             return self.now
         return self.plan.tables.get(name)
 
-    def with_locals(self, **values: Any) -> _Scope:
-        self.locals = values
-        return self
+
+@dataclass(frozen=True)
+class _PlanNames:
+    """What every order of one plan starts its ``env`` from (built once per plan)."""
+
+    base: dict[str, Any]
+    rule_values: dict[str, RuleValue]
+    namespace: _RuleNamespace
+    now_free: bool
+
+
+_PLAN_NAMES: dict[int, tuple[Plan, _PlanNames]] = {}
+
+
+def _plan_names(plan: Plan) -> _PlanNames:
+    cached = _PLAN_NAMES.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1]
+    rule_values = {rule_id: RuleValue(rule) for rule_id, rule in plan.rules.items()}
+    base: dict[str, Any] = dict(plan.tables)
+    base.pop("now", None)
+    base.update(rule_values)
+    base.update(dict.fromkeys(plan.facts))
+    names = _PlanNames(base, rule_values, _RuleNamespace(rule_values), "now" not in base)
+    _PLAN_NAMES[id(plan)] = (plan, names)
+    return names
 
 
 @dataclass
@@ -186,7 +245,7 @@ def compute_timeline(
     warnings = _warnings(plan, scope, calendars)
     warnings.extend(_straddle(order, plan))
     phase = _phase(plan, scope)
-    scope.values["total_days"] = _total_days(plan, scope)
+    scope.set_value("total_days", _total_days(plan, scope))
     milestones = tuple(
         sorted(scope.milestones.values(), key=lambda item: _sort_key(item, order, ranks))
     )
@@ -260,7 +319,7 @@ def _evaluate_milestone(
         milestone = _evaluate_case(node, case, scope, calendars)
         if milestone is None:
             continue
-        scope.milestones[node.id] = milestone
+        scope.set_milestone(node.id, milestone)
         ranks[node.id] = (node.rank, 0)
         return
 
@@ -445,21 +504,24 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             done = False
             if step.done is not None:
                 done = truthy(step.done(scope.with_locals(k=k)))
-            scope.milestones[milestone_id] = Milestone(
-                id=milestone_id,
-                day=due.date(),
-                at=due,
-                actor=Actor(step.actor),
-                rule=step.add_rule,
-                explain=explain,
-                projected=cursor_projected,
-                sources=rules.sources(step.add_rule),
-                label=text or milestone_id,
-                start=cursor,
-                rule_ids=(step.add_rule,),
-                done=done,
-                on_calendar=step.actor == "buyer",
-                trace=(f"{label} + {step.add_rule} = {rules[step.add_rule].describe()}",),
+            scope.set_milestone(
+                milestone_id,
+                Milestone(
+                    id=milestone_id,
+                    day=due.date(),
+                    at=due,
+                    actor=Actor(step.actor),
+                    rule=step.add_rule,
+                    explain=explain,
+                    projected=cursor_projected,
+                    sources=rules.sources(step.add_rule),
+                    label=text or milestone_id,
+                    start=cursor,
+                    rule_ids=(step.add_rule,),
+                    done=done,
+                    on_calendar=step.actor == "buyer",
+                    trace=(f"{label} + {step.add_rule} = {rules[step.add_rule].describe()}",),
+                ),
             )
             ranks[milestone_id] = (node.rank, sub)
             sub += 1
@@ -470,7 +532,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                 late = step.late
                 if late and not cursor_projected and utc(reply) > utc(due):
                     fact = Missed(k, due, reply, seq=len(scope.facts))
-                    scope.facts.setdefault(late, fact)
+                    scope.add_fact(late, fact)
             else:
                 if stop_at is not None:
                     stopped = True
@@ -478,7 +540,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                 if not cursor_projected and utc(scope.now) > utc(due):
                     if step.missed is not None:
                         fact = Missed(k, due, seq=len(scope.facts))
-                        scope.facts.setdefault(step.missed, fact)
+                        scope.add_fact(step.missed, fact)
                     stopped = True
                     break
                 planned = instant_of(step.plan(scope.with_locals(**local)))
@@ -519,7 +581,7 @@ def _cycle_end(
                 and item.at is not None
                 and utc(item.at) > utc(limit_at)
             ):
-                del scope.milestones[milestone_id]
+                scope.drop_milestone(milestone_id)
         at, rule_id, projected = limit_at, node.limit_rule, start_projected
         template = node.end_limit_explain
     elif last_action is None:
@@ -530,20 +592,23 @@ def _cycle_end(
         rule_id, template = node.rounds_rule, node.end_last_explain
     local = {"at": at, "start": start_at, "rounds": RuleValue(rules[node.rounds_rule])}
     explain = template.render(scope.with_locals(**local)) if template else ""
-    scope.milestones[node.end_id] = Milestone(
-        id=node.end_id,
-        day=at.date(),
-        at=at,
-        actor=Actor(node.end_actor),
-        rule=rule_id,
-        explain=explain or "",
-        projected=projected,
-        sources=rules.sources(rule_id) if rule_id != EVENT_RULE else (),
-        label=node.end_label,
-        start=start_at,
-        rule_ids=(rule_id,) if rule_id != EVENT_RULE else (),
-        on_calendar=node.end_on_calendar or node.end_actor == "buyer",
-        trace=(f"{rule_id}: {explain}",),
+    scope.set_milestone(
+        node.end_id,
+        Milestone(
+            id=node.end_id,
+            day=at.date(),
+            at=at,
+            actor=Actor(node.end_actor),
+            rule=rule_id,
+            explain=explain or "",
+            projected=projected,
+            sources=rules.sources(rule_id) if rule_id != EVENT_RULE else (),
+            label=node.end_label,
+            start=start_at,
+            rule_ids=(rule_id,) if rule_id != EVENT_RULE else (),
+            on_calendar=node.end_on_calendar or node.end_actor == "buyer",
+            trace=(f"{rule_id}: {explain}",),
+        ),
     )
     ranks[node.end_id] = (node.rank, 1 << 20)
 

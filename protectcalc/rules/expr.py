@@ -24,10 +24,11 @@ comparison with None is false. Instants compare as instants (in UTC), never as w
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from protectcalc.clock import add_elapsed, format_span, time_between, utc, wall
@@ -42,6 +43,10 @@ class Scope(Protocol):
 
     def lookup(self, name: str) -> Any:
         """The value of a name (None when absent)."""
+
+    @property
+    def env(self) -> Mapping[str, Any]:
+        """Every name but the :data:`LOCAL_NAMES`, resolved as ``lookup`` would."""
 
     @property
     def now(self) -> datetime:
@@ -274,6 +279,8 @@ def number_of(value: Any) -> int | None:
 
 
 def _comparable(value: Any) -> Any:
+    if type(value) is datetime:  # the common case first: an event's instant
+        return value.astimezone(UTC)
     if value is None or isinstance(value, bool | str | date | timedelta):
         if isinstance(value, datetime):
             return utc(value)
@@ -334,10 +341,7 @@ def _arith(operator: str, left: Any, right: Any) -> Any:
 
 
 def _present(value: Any) -> bool:
-    if value is None or value == ():
-        return False
-    present = getattr(value, "present", None)
-    return bool(present) if present is not None else True
+    return value is not None and value != ()
 
 
 def _count(value: Any) -> int:
@@ -416,15 +420,143 @@ def _index(value: Any, key: Any) -> Any:
     return None
 
 
+LOCAL_NAMES = frozenset({"from", "count", "k", "at", "due", "start", "from_label", "rounds"})
+"""Names an evaluation context binds for one part only (a case's anchor, a cycle's round).
+
+A scope keeps every other name in one flat mapping, ``env``, already resolved by precedence,
+so a compiled name reads one dict entry; these go through the full ``lookup``.
+"""
+
+_BOOLEAN_KINDS = frozenset({"not", "and", "or", "compare"})
+_BOOLEAN_CALLS = frozenset({"present", "absent"})
+
+
+def _returns_bool(node: Node) -> bool:
+    if node.kind in _BOOLEAN_KINDS:
+        return True
+    if node.kind == "call" and node.value in _BOOLEAN_CALLS:
+        return True
+    return node.kind == "const" and isinstance(node.value, bool)
+
+
+def _as_condition(node: Node) -> Compiled:
+    """A child of and/or/not, compiled to return a bool (no test of the value's kind later)."""
+    compiled = compile_node(node)
+    if _returns_bool(node):
+        return compiled
+    return lambda scope: truthy(compiled(scope))
+
+
+def _compile_name(name: str) -> Compiled:
+    if name in LOCAL_NAMES:
+        return lambda scope: scope.lookup(name)
+    return lambda scope: scope.env.get(name)
+
+
+def _compile_presence(node: Node) -> Compiled | None:
+    """``present(NAME)`` and ``absent(NAME)``: the commonest condition, read in one step."""
+    (argument,) = node.children
+    if argument.kind != "name" or argument.value in LOCAL_NAMES:
+        return None
+    name = argument.value
+    if node.value == "present":
+        return lambda scope: (value := scope.env.get(name)) is not None and value != ()
+    return lambda scope: (value := scope.env.get(name)) is None or value == ()
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _compile_compare(node: Node) -> Compiled:
+    left, right = (compile_node(child) for child in node.children)
+    match node.value:
+        case "==":
+            return lambda scope: bool(_comparable(left(scope)) == _comparable(right(scope)))
+        case "!=":
+            return lambda scope: bool(_comparable(left(scope)) != _comparable(right(scope)))
+    ordering = _ORDERINGS[node.value]
+
+    def compare(scope: Scope) -> bool:
+        a, b = _comparable(left(scope)), _comparable(right(scope))
+        if a is None or b is None:
+            return False
+        try:
+            return bool(ordering(a, b))
+        except TypeError:
+            return False
+
+    return compare
+
+
+def _compile_chain(node: Node) -> Compiled:
+    """``a and b and c`` (or ``or``) as one loop over conditions, stopping at the first answer."""
+    parts: list[Node] = []
+    pending = [node]
+    while pending:  # flatten left-nested chains of the same operator, keeping their order
+        item = pending.pop()
+        if item.kind == node.kind:
+            pending.extend(reversed(item.children))
+        else:
+            parts.append(item)
+    conditions = tuple(_as_condition(part) for part in parts)
+    if node.kind == "and":
+        if len(conditions) == 2:
+            first, second = conditions
+            return lambda scope: first(scope) and second(scope)
+
+        def every(scope: Scope) -> bool:
+            for condition in conditions:
+                if not condition(scope):
+                    return False
+            return True
+
+        return every
+    if len(conditions) == 2:
+        first, second = conditions
+        return lambda scope: first(scope) or second(scope)
+
+    def some(scope: Scope) -> bool:
+        for condition in conditions:
+            if condition(scope):
+                return True
+        return False
+
+    return some
+
+
+def _compile_call(node: Node) -> Compiled:
+    if node.value in _BOOLEAN_CALLS:
+        presence = _compile_presence(node)
+        if presence is not None:
+            return presence
+    function = FUNCTIONS[node.value]
+    args = [compile_node(child) for child in node.children]
+    if len(args) == 1:
+        (only,) = args
+        return lambda scope: function(scope, only(scope))
+    if len(args) == 2:
+        first, second = args
+        return lambda scope: function(scope, first(scope), second(scope))
+    return lambda scope: function(scope, *[arg(scope) for arg in args])
+
+
 def compile_node(node: Node) -> Compiled:
-    """Turn a parsed expression into a closure over a :class:`Scope`."""
+    """Turn a parsed expression into a closure over a :class:`Scope`.
+
+    The closures are specialised where it pays (a name is one dict read, ``present(NAME)`` one
+    test, a chain of ``and`` one loop), because conditions run many times for every order.
+    """
     match node.kind:
         case "const":
             constant = node.value
             return lambda scope: constant
         case "name":
-            name = node.value
-            return lambda scope: scope.lookup(name)
+            return _compile_name(node.value)
         case "attr":
             inner, attribute = compile_node(node.children[0]), node.value
             return lambda scope: _attribute(inner(scope), attribute)
@@ -432,41 +564,29 @@ def compile_node(node: Node) -> Compiled:
             base, key = compile_node(node.children[0]), compile_node(node.children[1])
             return lambda scope: _index(base(scope), key(scope))
         case "not":
-            inner = compile_node(node.children[0])
-            return lambda scope: not _truthy(inner(scope))
-        case "and":
-            left, right = (compile_node(child) for child in node.children)
-            return lambda scope: _truthy(left(scope)) and _truthy(right(scope))
-        case "or":
-            left, right = (compile_node(child) for child in node.children)
-            return lambda scope: _truthy(left(scope)) or _truthy(right(scope))
+            condition = _as_condition(node.children[0])
+            return lambda scope: not condition(scope)
+        case "and" | "or":
+            return _compile_chain(node)
         case "compare":
-            left, right = (compile_node(child) for child in node.children)
-            operator = node.value
-            return lambda scope: _compare(operator, left(scope), right(scope))
+            return _compile_compare(node)
         case "arith":
             left, right = (compile_node(child) for child in node.children)
-            operator = node.value
-            return lambda scope: _arith(operator, left(scope), right(scope))
+            arith_operator = node.value
+            return lambda scope: _arith(arith_operator, left(scope), right(scope))
         case "negate":
             inner = compile_node(node.children[0])
             return lambda scope: _arith("-", 0, inner(scope))
         case "call":
-            function = FUNCTIONS[node.value]
-            args = [compile_node(child) for child in node.children]
-            return lambda scope: function(scope, *(arg(scope) for arg in args))
+            return _compile_call(node)
     raise ExpressionError(f"cannot compile {node.kind}")  # pragma: no cover
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return _present(value)
 
 
 def truthy(value: Any) -> bool:
     """An expression's value as a condition: absent and false are false."""
-    return _truthy(value)
+    if value is True or value is False:
+        return value
+    return value is not None and value != ()
 
 
 # --- templates --------------------------------------------------------------------------
