@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -99,8 +100,12 @@ class Order:
     payment_method: PaymentMethod | None = None
     shipping: Shipping = Shipping.STANDARD
 
-    def events(self) -> list[tuple[str, datetime]]:
-        """Every real event as (field, instant), in field order."""
+    def events(self) -> tuple[tuple[str, datetime], ...]:
+        """Every real event as (field, instant), in field order (worked out once per order)."""
+        return self._events
+
+    @cached_property
+    def _events(self) -> tuple[tuple[str, datetime], ...]:
         found: list[tuple[str, datetime]] = []
         for name in SINGLE_EVENTS:
             value = getattr(self, name)
@@ -109,7 +114,7 @@ class Order:
         found.extend(("seller_responded", at) for at in self.seller_responded)
         found.extend(("buyer_responded", at) for at in self.buyer_responded)
         found.extend(("mediator_asked", at) for at in self.mediator_asked)
-        return found
+        return tuple(found)
 
 
 SINGLE_EVENTS: tuple[str, ...] = (

@@ -52,6 +52,8 @@ class RuleValue:
     """A rule as an expression sees it: a duration, a count, or text."""
 
     rule: Rule
+    text: str
+    """The rule as people say it (``rule.describe()``, worked out once per plan)."""
 
     def as_duration(self) -> timedelta | None:
         if self.rule.unit is Unit.HOURS:
@@ -64,7 +66,7 @@ class RuleValue:
         return self.rule.low if self.rule.has_number else None
 
     def describe(self) -> str:
-        return self.rule.describe()
+        return self.text
 
     def attribute(self, name: str) -> Any:
         if name in ("low", "high"):
@@ -119,6 +121,7 @@ class _Scope:
         self.milestones: dict[str, Milestone] = {}
         self.facts: dict[str, Missed] = {}
         self.locals: dict[str, Any] = {}
+        names = self.names = _plan_names(plan)
         values: dict[str, Any] = {name: getattr(order, name) for name in SINGLE_EVENTS}
         for name in REPEATED_EVENTS:
             values[name] = getattr(order, name)
@@ -131,10 +134,9 @@ class _Scope:
             shipping=order.shipping.value,
             buyer_country=order.buyer_country,
             seller_country=order.seller_country,
-            rules_label=plan.rules.label,
+            rules_label=names.label,
             total_days=None,
         )
-        names = _plan_names(plan)
         self.rule_values = names.rule_values
         values["rules"] = names.namespace
         self.values = values
@@ -192,6 +194,9 @@ class _PlanNames:
     rule_values: dict[str, RuleValue]
     namespace: _RuleNamespace
     now_free: bool
+    label: str
+    disagreements: tuple[tuple[str, Warning], ...]
+    """Per rule with other readings, the warning that says so (shown when the rule is used)."""
 
 
 _PLAN_NAMES: dict[int, tuple[Plan, _PlanNames]] = {}
@@ -201,12 +206,21 @@ def _plan_names(plan: Plan) -> _PlanNames:
     cached = _PLAN_NAMES.get(id(plan))
     if cached is not None and cached[0] is plan:
         return cached[1]
-    rule_values = {rule_id: RuleValue(rule) for rule_id, rule in plan.rules.items()}
+    rule_values = {
+        rule_id: RuleValue(rule, rule.describe()) for rule_id, rule in plan.rules.items()
+    }
     base: dict[str, Any] = dict(plan.tables)
     base.pop("now", None)
     base.update(rule_values)
     base.update(dict.fromkeys(plan.facts))
-    names = _PlanNames(base, rule_values, _RuleNamespace(rule_values), "now" not in base)
+    names = _PlanNames(
+        base,
+        rule_values,
+        _RuleNamespace(rule_values),
+        "now" not in base,
+        plan.rules.label,
+        tuple(_disagreements(plan)),
+    )
     _PLAN_NAMES[id(plan)] = (plan, names)
     return names
 
@@ -252,7 +266,7 @@ def compute_timeline(
     spec = plan.phase_specs.get(phase.value)
     margin = rules.elapsed(plan.margin_rule) if plan.margin_rule else timedelta(0)
     return Timeline(
-        rules=rules.label,
+        rules=scope.names.label,
         timezone=zone_name(order.timezone),
         as_of=scope.now,
         phase=phase,
@@ -397,7 +411,7 @@ def _evaluate_case(
     elif case.subtract_rule is not None:
         at = add_elapsed(anchor, -plan.rules.elapsed(case.subtract_rule))
         day = at.date()
-        trace.append(f"- {case.subtract_rule} = {plan.rules[case.subtract_rule].describe()}")
+        trace.append(f"- {case.subtract_rule} = {scope.rule_values[case.subtract_rule].text}")
     else:
         at, day = anchor, anchor.date()
     if case.floor is not None and at is not None:
@@ -520,7 +534,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                     rule_ids=(step.add_rule,),
                     done=done,
                     on_calendar=step.actor == "buyer",
-                    trace=(f"{label} + {step.add_rule} = {rules[step.add_rule].describe()}",),
+                    trace=(f"{label} + {step.add_rule} = {scope.rule_values[step.add_rule].text}",),
                 ),
             )
             ranks[milestone_id] = (node.rank, sub)
@@ -590,7 +604,7 @@ def _cycle_end(
         at, projected = last_action
         projected = projected or node.end_last_projected
         rule_id, template = node.rounds_rule, node.end_last_explain
-    local = {"at": at, "start": start_at, "rounds": RuleValue(rules[node.rounds_rule])}
+    local = {"at": at, "start": start_at, "rounds": scope.rule_values[node.rounds_rule]}
     explain = template.render(scope.with_locals(**local)) if template else ""
     scope.set_milestone(
         node.end_id,
@@ -621,7 +635,7 @@ def _warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]
     """
     builtin = {
         "calendars": lambda: _calendar_warnings(scope, calendars),
-        "disagreements": lambda: _disagreements(plan, scope),
+        "disagreements": lambda: _disagreements_used(plan, scope),
         "as_of": lambda: _as_of_warning(scope),
         "late_events": lambda: _late_events(plan, scope),
     }
@@ -697,7 +711,7 @@ def _calendar_warnings(scope: _Scope, calendars: _Calendars) -> list[Warning]:
     return found
 
 
-def _disagreements(plan: Plan, scope: _Scope) -> list[Warning]:
+def _disagreements_used(plan: Plan, scope: _Scope) -> list[Warning]:
     """Say where the sources disagree on a rule this timeline used (SPEC section 1)."""
     used = {rule_id for item in scope.milestones.values() for rule_id in item.rule_ids}
     used |= {item.rule for item in scope.milestones.values()}
@@ -708,9 +722,14 @@ def _disagreements(plan: Plan, scope: _Scope) -> list[Warning]:
             and any(item_id in scope.milestones for item_id in node.outputs()[:-1])
         ):
             used.add(node.limit_rule)
-    found: list[Warning] = []
+    return [warning for rule_id, warning in scope.names.disagreements if rule_id in used]
+
+
+def _disagreements(plan: Plan) -> list[tuple[str, Warning]]:
+    """For each rule the sources disagree on, the warning that says so (once per plan)."""
+    found: list[tuple[str, Warning]] = []
     for rule_id, rule in plan.rules.items():
-        if rule_id not in used or not rule.alternatives:
+        if not rule.alternatives:
             continue
         others = "; ".join(
             f"{name}: {alt.describe()} ({', '.join(dict.fromkeys(s.short for s in alt.sources))}"
@@ -724,16 +743,12 @@ def _disagreements(plan: Plan, scope: _Scope) -> list[Warning]:
             for reading in (rule, *rule.alternatives.values())
             for src in reading.sources
         )
-        found.append(
-            Warning(
-                "seeds_disagree",
-                (
-                    f"{rule_id}: this timeline uses {rule.describe()} ({seeds}, reading "
-                    f"'{rule.reading}'); the {'seeds' if every_seed else 'sources'} also say "
-                    f"{others}. Choose with --reading {rule_id}=NAME."
-                ),
-            )
+        message = (
+            f"{rule_id}: this timeline uses {rule.describe()} ({seeds}, reading "
+            f"'{rule.reading}'); the {'seeds' if every_seed else 'sources'} also say "
+            f"{others}. Choose with --reading {rule_id}=NAME."
         )
+        found.append((rule_id, Warning("seeds_disagree", message)))
     return found
 
 
