@@ -14,6 +14,8 @@ costs about 0.1 s (0.3 s with the country data), which the start-up budget canno
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -67,12 +69,54 @@ def nth_working_day(choice: CalendarChoice, event_day: date, count: int) -> Work
         choice = replace(choice, subdivision=_canonical_subdivision(choice))
     first = event_day + timedelta(days=1)
     calendar = _calendar(choice, _years_needed(event_day, count))
-    day = calendar.get_nth_working_day(event_day, count) if count else event_day
+    day = _counted(choice, calendar, event_day, count) if count else event_day
     years = range(first.year, max(first, day).year + 1) if count else range(0)
     last = last_scheduled_year(calendar)
     return WorkingDayResult(
         day, tuple(_unconfirmed(calendar, years, last)), last, choice.describe()
     )
+
+
+TABLE_AFTER = 16
+"""A calendar-year asked this many times gets a table of its working days (see _counted)."""
+
+_asked: Counter[tuple[CalendarChoice, int]] = Counter()
+_tables: dict[tuple[CalendarChoice, int], list[date]] = {}
+
+
+def _counted(choice: CalendarChoice, calendar: Any, event_day: date, count: int) -> date:
+    """The package's ``get_nth_working_day``; for a calendar-year asked often, a table lookup.
+
+    One question costs the package a loop of ``is_working_day`` calls (about 0.5 ms); a folder
+    or a batch asks the same calendar about many different days, so after a few questions the
+    year and the next are listed once, from the same ``is_working_day`` answers, and later
+    questions are a binary search. A single order (one command) never pays for the table.
+    """
+    if count < 0:
+        return calendar.get_nth_working_day(event_day, count)  # type: ignore[no-any-return]
+    key = (choice, event_day.year)
+    table = _tables.get(key)
+    if table is None:
+        _asked[key] += 1
+        if _asked[key] <= TABLE_AFTER:
+            return calendar.get_nth_working_day(event_day, count)  # type: ignore[no-any-return]
+        table = _tables[key] = _working_days(choice, event_day.year)
+    position = bisect_right(table, event_day) + count - 1
+    if position < len(table):
+        return table[position]
+    return calendar.get_nth_working_day(event_day, count)  # type: ignore[no-any-return]
+
+
+def _working_days(choice: CalendarChoice, year: int) -> list[date]:
+    """Every working day of ``year`` and the next, in order, as the package answers."""
+    calendar = _calendar(choice, (year, year + 1))
+    day, end = date(year, 1, 1), date(year + 1, 12, 31)
+    found: list[date] = []
+    while day <= end:
+        if calendar.is_working_day(day):
+            found.append(day)
+        day += timedelta(days=1)
+    return found
 
 
 def check_calendar(choice: CalendarChoice) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 

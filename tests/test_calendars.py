@@ -16,6 +16,8 @@ from pathlib import Path
 
 import holidays
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protectcalc import calendars
 from protectcalc.calendars import CalendarChoice, nth_working_day
@@ -186,3 +188,24 @@ def test_holidays_is_not_imported_without_a_business_day_rule() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    choice=st.sampled_from([CN, RU, US, US_CA, WEEKENDS]),
+    event=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
+    count=st.integers(min_value=1, max_value=40),
+)
+def test_the_working_day_table_answers_as_the_package(
+    choice: CalendarChoice, event: date, count: int
+) -> None:
+    """After a few questions a calendar-year is answered from a table: the same days."""
+    canonical = choice
+    if choice.subdivision is not None:
+        canonical = CalendarChoice(choice.country, "CA", choice.field)
+    calendar = calendars._calendar(canonical, calendars._years_needed(event, count))
+    expected = calendar.get_nth_working_day(event, count)
+    calendars._asked[(canonical, event.year)] = calendars.TABLE_AFTER  # the next one builds it
+    assert calendars._counted(canonical, calendar, event, count) == expected
+    assert (canonical, event.year) in calendars._tables
+    assert calendars._counted(canonical, calendar, event, count) == expected

@@ -510,7 +510,7 @@ def _compile_chain(node: Node) -> Compiled:
             return lambda scope: first(scope) and second(scope)
 
         def every(scope: Scope) -> bool:
-            for condition in conditions:
+            for condition in conditions:  # noqa: SIM110 (a loop: no generator per call)
                 if not condition(scope):
                     return False
             return True
@@ -521,7 +521,7 @@ def _compile_chain(node: Node) -> Compiled:
         return lambda scope: first(scope) or second(scope)
 
     def some(scope: Scope) -> bool:
-        for condition in conditions:
+        for condition in conditions:  # noqa: SIM110 (a loop: no generator per call)
             if condition(scope):
                 return True
         return False
