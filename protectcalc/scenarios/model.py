@@ -60,7 +60,8 @@ def default_milestone_ids() -> list[str]:
 def _known_milestone(milestone_id: str, info: ValidationInfo) -> str:
     """A milestone id of the file's rule set (passed in the validation context)."""
     context = info.context if isinstance(info.context, dict) else {}
-    known = context.get("milestone_ids", default_milestone_ids())
+    # Not context.get(key, default_milestone_ids()): that would work the default out per id.
+    known = context["milestone_ids"] if "milestone_ids" in context else default_milestone_ids()
     if known is None or milestone_id in known:
         return milestone_id
     close = difflib.get_close_matches(milestone_id, known, n=1)
