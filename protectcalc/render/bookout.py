@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from protectcalc.clock import format_span
 from protectcalc.engine.status import Deadline, Status
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso
+from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import label
 
 ORDER_COLUMNS = (
@@ -87,7 +87,7 @@ def render_orders_json(rows: list[BookRow], folder: Path, errors: list[tuple[str
         "orders": [row_dict(row) for row in rows],
         "errors": [{"file": path, "message": message} for path, message in errors],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(data) + "\n"
 
 
 def render_orders_csv(rows: list[BookRow]) -> str:

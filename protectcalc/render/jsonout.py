@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from protectcalc.clock import format_span, time_between
 from protectcalc.model import Milestone, NextAction, Source, Timeline
+from protectcalc.render.jsontext import dumps_indented
 
 if TYPE_CHECKING:
     from protectcalc.engine.layers import Layered
@@ -98,7 +98,7 @@ def timeline_dict(timeline: Timeline) -> dict[str, Any]:
 
 def render_json(timeline: Timeline) -> str:
     """The JSON document, indented, ending in a newline."""
-    return json.dumps(timeline_dict(timeline), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(timeline_dict(timeline)) + "\n"
 
 
 def layers_dict(layered: Layered) -> dict[str, Any]:
@@ -129,4 +129,4 @@ def layers_dict(layered: Layered) -> dict[str, Any]:
 def render_layered_json(layered: Layered) -> str:
     """The main layer's JSON contract plus ``layers``, ``next_across`` and ``last_open``."""
     data = timeline_dict(layered.main.timeline) | layers_dict(layered)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(data) + "\n"

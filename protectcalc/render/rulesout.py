@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import plain
 from protectcalc.rules import RuleSet
 
@@ -22,7 +21,7 @@ def render_rules_json(rule_set: RuleSet) -> str:
             for rule_id, rule in rule_set.items()
         },
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(data) + "\n"
 
 
 WIDE = 120

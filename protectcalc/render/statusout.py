@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from protectcalc.clock import format_span, time_between
 from protectcalc.engine.status import Deadline, DueRow, Status
 from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
+from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import label, plain
 from protectcalc.render.when import by_text, when_text
 
@@ -82,7 +82,7 @@ def render_status_json(status: Status, layered: Layered | None = None) -> str:
         from protectcalc.render.jsonout import layers_dict
 
         data |= layers_dict(layered)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(data) + "\n"
 
 
 def _when(due: Deadline) -> str:
@@ -255,7 +255,7 @@ def render_due_json(rows: list[DueRow], errors: list[tuple[str, str]]) -> str:
         "deadlines": [due_row_dict(row) for row in rows],
         "errors": [{"file": path, "message": message} for path, message in errors],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(data) + "\n"
 
 
 def render_due_csv(rows: list[DueRow]) -> str:

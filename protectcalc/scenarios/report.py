@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import plain
 from protectcalc.scenarios.replay import Outcome, Status, Tally
 
@@ -82,7 +82,7 @@ def report_dict(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 def json_report(outcomes: Sequence[Outcome]) -> str:
     """The JSON report, indented, ending in a newline."""
-    return json.dumps(report_dict(outcomes), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(report_dict(outcomes)) + "\n"
 
 
 def junit_report(outcomes: Sequence[Outcome], suite: str = "protectcalc replay") -> str:
