@@ -10,6 +10,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -25,6 +26,7 @@ from protectcalc.model import Order, Timeline
 
 if TYPE_CHECKING:
     from protectcalc.engine.layers import Layered
+    from protectcalc.engine.status import DueRow
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render import OutputFormat
 
@@ -720,11 +722,12 @@ def due(
 
         [cyan]protectcalc due ~/orders/ --within 3d --format csv[/cyan]
     """
-    from dataclasses import replace
+    from functools import partial
 
+    from protectcalc.cli.parallel import map_in_order
     from protectcalc.cli.progress import progress
     from protectcalc.clock import parse_duration
-    from protectcalc.engine.status import due_rows
+    from protectcalc.engine.status import soonest_first
 
     span = parse_duration(within, "within") if within is not None else None
     from protectcalc.cli.shell import now, system_zone
@@ -740,27 +743,12 @@ def due(
         from protectcalc.cli.book import book_dir, book_files
 
         files, errors = book_files(book_dir(orders)), []
-    computed = []
+    task = partial(_due_of_file, moment=moment, within=span)
     with progress("due", enabled=output_format is not DueFormat.JSON) as step:
-        step(0, len(files))
-        for done, path in enumerate(files, 1):
-            try:
-                name, raw = _load_named_order(path)
-                used = replace(raw, as_of=moment)
-                with _located_in(path, used):
-                    if used.also:
-                        parsed, layered = compute_layered(used)
-                        for layer in layered.all:
-                            label = f"{name} [{layer.name}]"
-                            computed.append((label, path, parsed, layer.timeline))
-                    else:
-                        parsed, result = compute_order(used)
-                        computed.append((name, path, parsed, result))
-            except (InputError, RuleSetError) as error:
-                lines = error_lines(error)
-                errors.extend((str(path), _file_message(path, line)) for line in lines)
-            step(done, len(files))
-    rows = due_rows(computed, span)
+        results = map_in_order(task, files, step)
+    computed = sum(count for count, _rows, _errors in results)
+    rows = soonest_first([row for _count, found, _errors in results for row in found])
+    errors.extend(error for _count, _rows, found in results for error in found)
     for _path, message in errors:
         sys.stderr.write(f"protectcalc: {message}\n")
     if errors and not computed:
@@ -783,6 +771,32 @@ def due(
         raise typer.Exit(EXIT_DEADLINE_NEAR)
     if errors:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _due_of_file(
+    path: Path, moment: datetime, within: timedelta | None
+) -> tuple[int, list["DueRow"], list[tuple[str, str]]]:
+    """One order file for ``due``: how many timelines it gave, its rows, its error lines."""
+    from dataclasses import replace
+
+    from protectcalc.engine.status import due_rows
+
+    computed = []
+    try:
+        name, raw = _load_named_order(path)
+        used = replace(raw, as_of=moment)
+        with _located_in(path, used):
+            if used.also:
+                parsed, layered = compute_layered(used)
+                for layer in layered.all:
+                    computed.append((f"{name} [{layer.name}]", path, parsed, layer.timeline))
+            else:
+                parsed, result = compute_order(used)
+                computed.append((name, path, parsed, result))
+    except (InputError, RuleSetError) as error:
+        found = [(str(path), _file_message(path, line)) for line in error_lines(error)]
+        return 0, [], found
+    return len(computed), due_rows(computed, within), []
 
 
 def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -906,6 +920,7 @@ def replay(
 
         [cyan]protectcalc replay scenarios/fifty_three_days --update[/cyan]
     """
+    from protectcalc.cli.parallel import map_in_order
     from protectcalc.cli.progress import progress
     from protectcalc.cli.shell import now
     from protectcalc.scenarios.replay import Replayer, Tally
@@ -913,7 +928,7 @@ def replay(
 
     with progress("replay", enabled=report_format is ReplayFormat.TEXT) as step:
         outcomes = Replayer(now(), orders=orders).replay(
-            paths or ["scenarios"], update=update, progress=step
+            paths or ["scenarios"], update=update, progress=step, spread=map_in_order
         )
     match report_format:
         case ReplayFormat.JSON:

@@ -113,4 +113,9 @@ def due_rows(
         if within is not None:
             deadlines = near_deadlines(deadlines, within)
         rows.extend(DueRow(name, path, item, timeline.timezone) for item in deadlines)
+    return soonest_first(rows)
+
+
+def soonest_first(rows: list[DueRow]) -> list[DueRow]:
+    """Rows by instant due, then name and path (a stable sort: ties keep their order)."""
     return sorted(rows, key=lambda row: (utc(row.deadline.due), row.name, str(row.path)))

@@ -349,6 +349,17 @@ def _clean_loc(data: Any, loc: tuple[Any, ...]) -> tuple[KeyPath, bool]:
     return tuple(key), at_key
 
 
+Spread = Callable[
+    [
+        Callable[[tuple[Path, str]], Outcome],
+        Sequence[tuple[Path, str]],
+        Callable[[int, int], None] | None,
+    ],
+    list[Outcome],
+]
+"""Runs a function over the files in order, perhaps on several processes."""
+
+
 class Replayer:
     """Replays scenario files against the engine; keeps loaded rule sets between files."""
 
@@ -510,14 +521,19 @@ class Replayer:
         *,
         update: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        spread: Spread | None = None,
     ) -> list[Outcome]:
         """Replay every scenario the targets name (files, folders, globs), in order.
 
         ``progress`` is told (files done, files in all) before the first file and after
-        each one, for a progress bar.
+        each one, for a progress bar. ``spread`` may run the files on several processes
+        (the command line's ``map_in_order``); ``--update`` writes files, so it never does.
         """
         files, missing = find_scenarios(targets)
         outcomes = list(missing)
+        if spread is not None and not update:
+            outcomes.extend(spread(lambda item: self.run_file(*item), files, progress))
+            return outcomes
         run = self.update_file if update else self.run_file
         if progress is not None:
             progress(0, len(files))
