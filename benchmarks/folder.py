@@ -8,7 +8,7 @@ The script writes N order files (default 10,000; the stories of ``benchmarks/rep
 ``python -m protectcalc due FOLDER --as-of ... --format csv``, median of several runs. Side by
 side it times the same command over an empty folder (the start-up floor every run pays) and,
 with ``PROTECTCALC_PURE_YAML=1``, with the pure-Python YAML parser instead of libyaml, so the
-parser's share is visible. ``--profile`` adds a cProfile of one in-process run.
+parser's share is visible, and with ``PROTECTCALC_WORKERS=1`` (one process: the workers' share). ``--profile`` adds a cProfile of one in-process run.
 
 Usage::
 
@@ -121,6 +121,7 @@ def main() -> int:
         modes: dict[str, tuple[Path, dict[str, str]]] = {
             "empty folder (start-up floor)": (empty, {}),
             "libyaml parser (default)": (folder, {}),
+            "one process (WORKERS=1)": (folder, {"PROTECTCALC_WORKERS": "1"}),
         }
         if args.compare is not None:
             modes[f"checkout {args.compare}"] = (folder, {"PYTHONPATH": str(args.compare)})
