@@ -7,12 +7,9 @@ Every problem is one line ``file:line: key: problem`` (a :class:`RuleSetError`),
 from __future__ import annotations
 
 import re
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.rules.schema import RuleSetFile
@@ -80,6 +77,8 @@ def read_text(source: str) -> tuple[str, str]:
 
 def read_raw(source: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str, str]:
     """The file's TOML as data with any ``extends`` merged in, its origin and its text."""
+    import tomllib  # only when a file is validated: the shipped sets come from the store
+
     text, origin = read_text(source)
     try:
         raw = tomllib.loads(text)
@@ -118,8 +117,21 @@ def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_rule_set_file(source: str) -> tuple[RuleSetFile, str]:
-    """Read, merge and validate a rule set; errors name the file, line and key."""
+    """Read, merge and validate a rule set; errors name the file, line and key.
+
+    A shipped rule set comes from the validated store when it has a current entry
+    (``rules/trusted.py``): validated when the package was built, not again on every start.
+    """
+    if is_shipped_name(source):
+        from protectcalc.rules.trusted import trusted_rule_set
+
+        text, origin = read_text(source)
+        trusted = trusted_rule_set(source, text)
+        if trusted is not None:
+            return trusted, origin
     raw, origin, text = read_raw(source)
+    from pydantic import ValidationError
+
     try:
         return RuleSetFile.model_validate(raw), origin
     except ValidationError as error:
