@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from importlib import resources
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, ForwardRef, Union, get_args, get_origin
 
 from protectcalc.rules import schema
 from protectcalc.rules.schema import RuleSetFile
@@ -84,14 +84,12 @@ Convert = Callable[[Any], Any]
 @functools.cache
 def _builder(model: type[schema._Strict]) -> Convert:
     """How to build ``model`` from its ``model_dump(mode="json")``, unvalidated."""
-    names = vars(schema)
     fields: dict[str, Convert] = {}
-    for klass in reversed(model.__mro__):
-        for name, annotation in vars(klass).get("__annotations__", {}).items():
-            if name in model.model_fields:
-                # schema.py says ``from __future__ import annotations``: these are strings.
-                hint = eval(annotation, names) if isinstance(annotation, str) else annotation
-                fields[name] = _converter(hint)
+    for name, field in model.model_fields.items():
+        hint = field.annotation
+        if isinstance(hint, ForwardRef):  # a model defined further down schema.py
+            hint = eval(hint.__forward_arg__, vars(schema))
+        fields[name] = _converter(hint)
 
     def build(values: Any) -> Any:
         return model.model_construct(
