@@ -6,7 +6,9 @@ the user must be told (``warnings``, ``late_events``) and the summary. The JSON 
 editors use is generated from these models (``protectcalc rules schema``).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic reads these classes on every start, and
+# string annotations made it evaluate each one again (a fifth of this module's import time).
+# The two forward references (to MilestoneSpec and CycleSpec) are quoted instead.
 
 from datetime import date
 from enum import StrEnum
@@ -126,7 +128,7 @@ class Reading(Effective):
     calendar: Calendar | None = None
     meaning: Annotated[str, Field(min_length=1)]
     sources: Annotated[tuple[SourceRef, ...], Field(min_length=1)]
-    milestones: dict[str, MilestoneSpec] = Field(
+    milestones: "dict[str, MilestoneSpec]" = Field(
         default_factory=dict,
         description="Milestones this reading replaces or adds (an overlay on the graph).",
     )
@@ -233,7 +235,7 @@ class MilestoneSpec(Case, Effective):
     )
     note: Text | None = None
     on_calendar: bool | None = None
-    cycle: CycleSpec | None = None
+    cycle: "CycleSpec | None" = None
 
     @model_validator(mode="after")
     def _check_shape(self) -> Self:
