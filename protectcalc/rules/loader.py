@@ -53,14 +53,32 @@ def file_stamp(source: str) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_RULES_FOLDER = Path(__file__).parent
+
+
+def read_shipped(relative: str) -> str | None:
+    """A file of the package's ``rules`` folder (``data/aliexpress.toml``) as text, or None.
+
+    Read from the folder itself when the package is installed as files (every ordinary
+    install): the first use of importlib.resources costs a millisecond or two, a share of
+    every command's start-up. A package inside a zip file is read through importlib.resources.
+    """
+    try:
+        return (_RULES_FOLDER / relative).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        pass
+    resource = resources.files("protectcalc.rules").joinpath(relative)
+    return resource.read_text(encoding="utf-8") if resource.is_file() else None
+
+
 def read_text(source: str) -> tuple[str, str]:
     """The text of a shipped rule set or a rule-set file, and how to name it."""
     if is_shipped_name(source):
-        resource = resources.files("protectcalc.rules.data").joinpath(f"{source}.toml")
-        if not resource.is_file():
+        text = read_shipped(f"data/{source}.toml")
+        if text is None:
             known = ", ".join(shipped_names())
             raise InputError("rules", source, f"is not a shipped rule set (known: {known})")
-        return resource.read_text(encoding="utf-8"), source
+        return text, source
     from protectcalc.files import FileRefused, read_limited
 
     try:

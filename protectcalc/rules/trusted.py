@@ -45,7 +45,9 @@ def digest(text: str) -> str:
 @functools.cache
 def schema_digest() -> str:
     """The sha256 of ``schema.py``'s source: a changed schema makes every entry stale."""
-    return digest(resources.files("protectcalc.rules").joinpath("schema.py").read_text("utf-8"))
+    from protectcalc.rules.loader import read_shipped
+
+    return digest(read_shipped("schema.py") or "")
 
 
 def store_text(data: RuleSetFile, toml_text: str) -> str:
@@ -64,9 +66,10 @@ def store_text(data: RuleSetFile, toml_text: str) -> str:
 
 def trusted_rule_set(name: str, toml_text: str) -> RuleSetFile | None:
     """The shipped rule set ``name`` from the store, or None when it has no current entry."""
-    store = resources.files(_DATA).joinpath(f"{name}{SUFFIX}")
+    from protectcalc.rules.loader import read_shipped
+
     try:
-        entry = json.loads(store.read_text(encoding="utf-8"))
+        entry = json.loads(read_shipped(f"data/{name}{SUFFIX}") or "null")
     except (OSError, ValueError):
         return None
     if not isinstance(entry, dict) or entry.get("toml_sha256") != digest(toml_text):
