@@ -5,6 +5,7 @@ line on stderr naming the option or file, the value and what is wrong; nothing o
 stdout); 3 ``status --within`` found a buyer deadline inside that time; 130 Ctrl-C.
 """
 
+import copy
 import functools
 import inspect
 import os
@@ -90,6 +91,43 @@ def _flags_without_placeholder() -> None:
 
 
 _flags_without_placeholder()
+
+
+def _no_coercion_for_absent_options() -> None:
+    """An option that was not given is not coerced: no pydantic adapter is built for it.
+
+    Typer coerces every parameter through a pydantic ``TypeAdapter`` that it builds on first
+    use, also for an option that was not given, whose value is None and whose coercion
+    returns None (or ``()`` for a repeatable option) without using the adapter. ``timeline``
+    has some forty options; building their adapters cost about a tenth of its start-up.
+    Here such a value takes the same result without the adapter; a given value, a default
+    and a flag are coerced by Typer as before.
+    """
+    try:
+        from typer._click.exceptions import MissingParameter
+        from typer.core import _TyperParameter
+    except ImportError:  # another Typer: no shortcut, the same results
+        return
+    original = _TyperParameter.process_value
+    lazy = "_runtime_param" in getattr(_TyperParameter, "__annotations__", {})
+    if not lazy or getattr(original, "_protectcalc", False):
+        return
+
+    def process_value(self: _TyperParameter, ctx: Any, value: Any) -> Any:
+        if value is not None or self._runtime_param is not None:
+            return original(self, ctx, value)
+        value = () if self.multiple or self.nargs == -1 else None  # RuntimeParam.coerce(None)
+        if self.required and self.value_is_missing(value):
+            raise MissingParameter(ctx=ctx, param=self)
+        if self.callback is not None:
+            value = self.callback(ctx, self, value)
+        return value
+
+    process_value._protectcalc = True  # type: ignore[attr-defined]
+    _TyperParameter.process_value = process_value  # type: ignore[method-assign]
+
+
+_no_coercion_for_absent_options()
 
 EVENTS_PANEL = "Order events (YYYY-MM-DD, YYYY-MM-DDTHH:MM[+HH:MM], today, yesterday, now)"
 LISTING_PANEL = "Listing, place and rules"
@@ -986,8 +1024,10 @@ def run(args: list[str] | None = None) -> int:
     try:
         from typer._click.exceptions import ClickException
 
-        command = typer.main.get_command(app)
-        _refuse_repeated_options(command, sys.argv[1:] if args is None else args)
+        given = sys.argv[1:] if args is None else args
+        completing = bool(os.environ.get("_PROTECTCALC_COMPLETE"))
+        command = typer.main.get_command(app if completing else _app_for(given))
+        _refuse_repeated_options(command, given)
         result = command.main(args=args, prog_name="protectcalc", standalone_mode=False)
     except InputError as error:
         for line in error_lines(error)[:-1]:
@@ -1022,6 +1062,32 @@ def run(args: list[str] | None = None) -> int:
             return _quiet_broken_pipe()
         raise
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command that runs: Typer then builds that one command's options.
+
+    Typer turns every command's signature into Click options before parsing; building the
+    other commands (status, due, replay, rules, batch ...) cost ``timeline`` a few per cent
+    of its start-up for nothing. Without a known command name (help, a typo, an order-book
+    command) the whole app is built, so the help and "no such command" stay as they were.
+    """
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    if name is None:
+        return app
+    commands = [
+        info
+        for info in app.registered_commands
+        if info.callback is not None
+        and (info.name or typer.main.get_command_name(info.callback.__name__)) == name
+    ]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if len(commands) + len(groups) != 1:
+        return app
+    view = copy.copy(app)
+    view.registered_commands = commands
+    view.registered_groups = groups
+    return view
 
 
 def _refuse_repeated_options(group: Any, args: list[str]) -> None:

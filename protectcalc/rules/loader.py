@@ -7,12 +7,9 @@ Every problem is one line ``file:line: key: problem`` (a :class:`RuleSetError`),
 from __future__ import annotations
 
 import re
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.rules.schema import RuleSetFile
@@ -56,14 +53,32 @@ def file_stamp(source: str) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_RULES_FOLDER = Path(__file__).parent
+
+
+def read_shipped(relative: str) -> str | None:
+    """A file of the package's ``rules`` folder (``data/aliexpress.toml``) as text, or None.
+
+    Read from the folder itself when the package is installed as files (every ordinary
+    install): the first use of importlib.resources costs a millisecond or two, a share of
+    every command's start-up. A package inside a zip file is read through importlib.resources.
+    """
+    try:
+        return (_RULES_FOLDER / relative).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        pass
+    resource = resources.files("protectcalc.rules").joinpath(relative)
+    return resource.read_text(encoding="utf-8") if resource.is_file() else None
+
+
 def read_text(source: str) -> tuple[str, str]:
     """The text of a shipped rule set or a rule-set file, and how to name it."""
     if is_shipped_name(source):
-        resource = resources.files("protectcalc.rules.data").joinpath(f"{source}.toml")
-        if not resource.is_file():
+        text = read_shipped(f"data/{source}.toml")
+        if text is None:
             known = ", ".join(shipped_names())
             raise InputError("rules", source, f"is not a shipped rule set (known: {known})")
-        return resource.read_text(encoding="utf-8"), source
+        return text, source
     from protectcalc.files import FileRefused, read_limited
 
     try:
@@ -80,6 +95,8 @@ def read_text(source: str) -> tuple[str, str]:
 
 def read_raw(source: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str, str]:
     """The file's TOML as data with any ``extends`` merged in, its origin and its text."""
+    import tomllib  # only when a file is validated: the shipped sets come from the store
+
     text, origin = read_text(source)
     try:
         raw = tomllib.loads(text)
@@ -118,8 +135,21 @@ def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_rule_set_file(source: str) -> tuple[RuleSetFile, str]:
-    """Read, merge and validate a rule set; errors name the file, line and key."""
+    """Read, merge and validate a rule set; errors name the file, line and key.
+
+    A shipped rule set comes from the validated store when it has a current entry
+    (``rules/trusted.py``): validated when the package was built, not again on every start.
+    """
+    if is_shipped_name(source):
+        from protectcalc.rules.trusted import trusted_rule_set
+
+        text, origin = read_text(source)
+        trusted = trusted_rule_set(source, text)
+        if trusted is not None:
+            return trusted, origin
     raw, origin, text = read_raw(source)
+    from pydantic import ValidationError
+
     try:
         return RuleSetFile.model_validate(raw), origin
     except ValidationError as error:

@@ -244,14 +244,18 @@ class Plan:
 
 
 def period_index(rule_set: RuleSet, day: date | None) -> int:
-    """Which effective period ``day`` falls in (-1: undated, every item as declared)."""
+    """Which effective period ``day`` falls in (-1: undated, every item as declared).
+
+    A rule set without effective dates has one period, the undated one: every order shares
+    the plan compiled at load instead of compiling the same graph a second time.
+    """
     if day is None:
         return -1
     boundaries = rule_set.__dict__.get("_boundaries")
     if boundaries is None:
         boundaries = _boundaries(rule_set)
         rule_set.__dict__["_boundaries"] = boundaries
-    return bisect.bisect_right(boundaries, day) if boundaries else 0
+    return bisect.bisect_right(boundaries, day) if boundaries else -1
 
 
 def _boundaries(rule_set: RuleSet) -> list[date]:

@@ -1,0 +1,159 @@
+"""The validated store: each shipped rule set as plain data that pydantic already accepted.
+
+Why: every ``protectcalc`` command loads a rule set, and validating a shipped one from its
+TOML (parsing the TOML, building the pydantic validators of ~20 models, validating) took
+about a sixth of the start-up for a result that only changes when the file or the schema
+does. So the shipped sets are validated once, when the package is built, and stored next to
+their TOML as ``NAME.validated.json``; a command builds the model objects from that data
+with ``model_construct`` (no validation, no validator built).
+
+Trust: an entry is used only when it was made from exactly this TOML text and this
+``schema.py`` (both by sha256); otherwise the loader validates the TOML as always, so a
+stale or missing store is slower, never wrong. A user's own rule file is always validated.
+``tests/test_trusted_store.py`` checks that the shipped store is up to date; after editing a
+shipped rule set or the schema, write it again::
+
+    python -m protectcalc.rules.trusted
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import types
+from collections.abc import Callable
+from datetime import date
+from enum import Enum
+from importlib import resources
+from typing import Annotated, Any, ForwardRef, Union, get_args, get_origin
+
+from protectcalc.rules import schema
+from protectcalc.rules.schema import RuleSetFile
+
+SUFFIX = ".validated.json"
+"""The store file of rule set NAME is ``rules/data/NAME.validated.json``."""
+
+_DATA = "protectcalc.rules.data"
+
+
+def digest(text: str) -> str:
+    """The sha256 of a text (as UTF-8), the key an entry is made for."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def schema_digest() -> str:
+    """The sha256 of ``schema.py``'s source: a changed schema makes every entry stale."""
+    from protectcalc.rules.loader import read_shipped
+
+    return digest(read_shipped("schema.py") or "")
+
+
+def store_text(data: RuleSetFile, toml_text: str) -> str:
+    """The store file for a rule set validated from ``toml_text``.
+
+    Only the keys the file set are stored (``exclude_unset``): building from them gives
+    the same objects, defaults and ``model_fields_set`` included, as validating the TOML.
+    """
+    entry = {
+        "toml_sha256": digest(toml_text),
+        "schema_sha256": schema_digest(),
+        "data": data.model_dump(mode="json", exclude_unset=True),
+    }
+    return json.dumps(entry, ensure_ascii=False, indent=1) + "\n"
+
+
+def trusted_rule_set(name: str, toml_text: str) -> RuleSetFile | None:
+    """The shipped rule set ``name`` from the store, or None when it has no current entry."""
+    from protectcalc.rules.loader import read_shipped
+
+    try:
+        entry = json.loads(read_shipped(f"data/{name}{SUFFIX}") or "null")
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("toml_sha256") != digest(toml_text):
+        return None
+    if entry.get("schema_sha256") != schema_digest():
+        return None
+    built = _builder(RuleSetFile)(entry["data"])
+    assert isinstance(built, RuleSetFile)
+    return built
+
+
+Convert = Callable[[Any], Any]
+
+
+@functools.cache
+def _builder(model: type[schema._Strict]) -> Convert:
+    """How to build ``model`` from its ``model_dump(mode="json")``, unvalidated."""
+    fields: dict[str, Convert] = {}
+    for name, field in model.model_fields.items():
+        hint = field.annotation
+        if isinstance(hint, ForwardRef):  # a model defined further down schema.py
+            hint = eval(hint.__forward_arg__, vars(schema))
+        fields[name] = _converter(hint)
+
+    def build(values: Any) -> Any:
+        return model.model_construct(
+            **{name: fields[name](value) for name, value in values.items()}
+        )
+
+    return build
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(hint: Any) -> Convert:
+    """The function that turns JSON data back into a value of type ``hint``."""
+    origin = get_origin(hint)
+    args = get_args(hint)
+    if origin is Annotated:
+        return _converter(args[0])
+    if origin in (Union, types.UnionType):
+        members = [arg for arg in args if arg is not type(None)]
+        if len(members) != 1:
+            raise TypeError(f"the store cannot rebuild {hint!r}")
+        inner = _converter(members[0])
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        if len(args) != 2 or args[1] is not Ellipsis:
+            raise TypeError(f"the store cannot rebuild {hint!r}")
+        item = _converter(args[0])
+        return lambda value: tuple(item(v) for v in value)
+    if origin is dict:
+        entry = _converter(args[1])
+        return lambda value: {key: entry(v) for key, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, schema._Strict):
+        return lambda value: _builder(hint)(value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if hint is date:
+        return date.fromisoformat
+    if hint in (str, int, bool):
+        return _same
+    raise TypeError(f"the store cannot rebuild {hint!r}")
+
+
+def write_store() -> list[str]:
+    """Validate every shipped rule set from its TOML and write its store file."""
+    from pathlib import Path
+
+    from protectcalc.rules.loader import read_raw, shipped_names
+
+    written = []
+    folder = Path(str(resources.files(_DATA)))
+    for name in shipped_names():
+        raw, _, text = read_raw(name)
+        data = RuleSetFile.model_validate(raw)
+        target = folder / f"{name}{SUFFIX}"
+        target.write_text(store_text(data, text), encoding="utf-8")
+        written.append(str(target))
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_store():
+        print(path)
