@@ -84,14 +84,15 @@ def run_due(folder: Path, extra_env: Mapping[str, str]) -> tuple[float, float, i
 
 
 def profile(folder: Path, top: int) -> None:
-    """The slowest functions (cumulative) of one in-process ``due`` run."""
+    """The slowest functions (cumulative) of one in-process ``due`` run, on one process."""
     from typer.testing import CliRunner
 
     from protectcalc.cli import app
 
     profiler = cProfile.Profile()
     profiler.enable()
-    CliRunner().invoke(app, ["due", str(folder), "--as-of", AS_OF, "--format", "csv"])
+    arguments = ["due", str(folder), "--as-of", AS_OF, "--format", "csv"]
+    CliRunner().invoke(app, arguments, env={"PROTECTCALC_WORKERS": "1"})
     profiler.disable()
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
 
