@@ -8,7 +8,8 @@ The script writes N order files (default 10,000; the stories of ``benchmarks/rep
 ``python -m protectcalc due FOLDER --as-of ... --format csv``, median of several runs. Side by
 side it times the same command over an empty folder (the start-up floor every run pays) and,
 with ``PROTECTCALC_PURE_YAML=1``, with the pure-Python YAML parser instead of libyaml, so the
-parser's share is visible, and with ``PROTECTCALC_WORKERS=1`` (one process: the workers' share). ``--profile`` adds a cProfile of one in-process run.
+parser's share is visible, and with ``PROTECTCALC_WORKERS=1`` (one process: the workers'
+share). ``--profile`` adds a cProfile of one in-process run (on one process).
 
 Usage::
 
