@@ -459,12 +459,20 @@ def call(ctx: Ctx, name: str, args: list[V], nodes: Sequence[Node]) -> V:
             number = number_of(value)
             return _const(0) if number.kind == "null" else V(INT, number.e().fill_null(0))
         case "item":
-            if args[0].kind != "list" or nodes[1].kind != "const":
-                raise Unsupported("item() with a computed position")
-            position = nodes[1].value
-            if not isinstance(position, int) or not 1 <= position <= len(args[0].items):
+            if args[0].kind != "list":
+                raise Unsupported("item() of something other than a repeated event")
+            if nodes[1].kind == "const":
+                position = nodes[1].value
+                if not isinstance(position, int) or not 1 <= position <= len(args[0].items):
+                    return NULL
+                return V(INSTANT, args[0].items[position - 1])
+            index = number_of(args[1])
+            if index.kind != INT:
                 return NULL
-            return V(INSTANT, args[0].items[position - 1])
+            picked: pl.Expr = pl.lit(None, dtype=UTC_TYPE)
+            for k, item in reversed(list(enumerate(args[0].items, 1))):
+                picked = pl.when(index.e() == k).then(item).otherwise(picked)
+            return V(INSTANT, picked)
         case "days" | "hours":
             number = number_of(args[0])
             if number.kind == "null":
@@ -1100,7 +1108,7 @@ class PlanCompiler:
             .when(use_limit)
             .then(start_proj)
             .when(use_last)
-            .then(pl.col("c__last_proj"))
+            .then(pl.col("c__last_proj") | pl.lit(node.end_last_projected))
             .otherwise(False)
         )
         present_ = has_given | use_limit | use_last
