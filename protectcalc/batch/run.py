@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,9 +22,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from protectcalc.batch import rows as R
+from protectcalc.engine.columnar import TZ_COLUMN, ZONE_COLUMN
+from protectcalc.engine.zonetable import ZoneTable
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import DisputeOutcome, PaymentMethod, Shipping
-from protectcalc.rules.plan import REPEATED_EVENTS, SINGLE_EVENTS
+from protectcalc.rules.plan import REPEATED_EVENTS, SINGLE_EVENTS, Plan
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 UTC_TYPE = pl.Datetime("us", "UTC")
@@ -111,31 +114,38 @@ def _checked(slices: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
 
 # --- columns from text, with the command line's strictness (anything unusual: scalar) -----------
 
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$"
-
 
 def _blank(column: pl.Expr) -> pl.Expr:
     text = column.str.strip_chars()
     return pl.when(text == "").then(None).otherwise(text)
 
 
-def parse_instant(column: pl.Expr, zone: str) -> tuple[pl.Expr, pl.Expr]:
-    """An event column as UTC instants; and where the plain fast path cannot read it."""
-    text = _blank(column)
+_STAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$"
+
+
+def parse_wall(text: pl.Expr) -> pl.Expr:
+    """Blanked text as a naive wall-clock time: only the plain ISO forms, others null."""
+    plain = text.str.contains(_STAMP)
+    size = text.str.len_bytes()
     spaced = text.str.replace(" ", "T", literal=True)
-    wall = (
-        pl.when(text.str.contains(_DATE))
+    return (
+        pl.when(plain & (size == 10))
         .then(text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
-        .when(text.str.contains(_TIME) & (text.str.len_chars() == 16))
+        .when(plain & (size == 16))
         .then(spaced.str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="us"))
-        .when(text.str.contains(_TIME))
+        .when(plain & (size == 19))
         .then(spaced.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"))
     )
-    local = wall.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
-    instant = local.dt.convert_time_zone("UTC")
+
+
+def parse_instant(text: pl.Expr, wall: pl.Expr, zones: ZoneTable) -> tuple[pl.Expr, pl.Expr]:
+    """A wall-clock column as UTC instants (the row's zone); and where the fast path fails."""
+    instant = zones.instant(pl.col(ZONE_COLUMN), wall)
     year = wall.dt.year()
-    bad = text.is_not_null() & (instant.is_null() | (year < 1970) | (year > 2199)).fill_null(True)
+    low, high = zones.years
+    bad = text.is_not_null() & (
+        instant.is_null() | (year < max(low, 1970)) | (year > min(high, 2199))
+    ).fill_null(True)
     return instant, bad
 
 
@@ -177,41 +187,48 @@ def known_countries(values: list[str | None]) -> list[str]:
 
 def prepare(
     frame: pl.LazyFrame,
-    zone: str,
+    zones: ZoneTable,
     names: list[str],
     width: int,
     countries: list[str],
     now: datetime,
     as_of: str | None,
-    rounds: int | None,
-    inputs_before: dict[str, dict[str, str]],
-    cap: int | None,
+    plan: Plan,
 ) -> pl.LazyFrame:
-    """The typed columns the compiled plan reads, and the ``_scalar`` flag of the fast checks."""
+    """The typed columns the compiled plan reads, and the ``_bad`` flag of the fast checks.
 
-    def raw(name: str) -> pl.Expr:
-        return pl.col(name) if name in names else pl.lit(None, dtype=pl.String)
+    In a few stages (blank text, wall-clock times, instants and flags, the order checks), so
+    that no stage recomputes what an earlier one gives.
+    """
+    events = list(SINGLE_EVENTS)
+    events += [f"{e}_{k}" for e in REPEATED_EVENTS for k in range(1, width + 1)]
+    given = [name for name in names if name in (*events, *R.SCALAR_COLUMNS)]
+    blank = frame.with_columns(_blank(pl.col(name)).alias(f"t__{name}") for name in given)
 
+    def text(name: str) -> pl.Expr:
+        return pl.col(f"t__{name}") if name in names else pl.lit(None, dtype=pl.String)
+
+    moment_text = pl.coalesce(text("as_of"), pl.lit(as_of, dtype=pl.String))
+    timed = [name for name in events if name in names]
+    walls = blank.with_columns(
+        *(parse_wall(text(name)).alias(f"w__{name}") for name in timed),
+        parse_wall(moment_text).alias("w__as_of"),
+        moment_text.alias("t__as_of"),
+    )
     bad: list[pl.Expr] = []
     exprs: list[pl.Expr] = []
-    for name in SINGLE_EVENTS:
-        instant, flag = parse_instant(raw(name), zone)
+    for name in events:
+        if name not in names:
+            exprs.append(pl.lit(None, dtype=UTC_TYPE).alias(f"ev_{name}"))
+            continue
+        instant, flag = parse_instant(text(name), pl.col(f"w__{name}"), zones)
         exprs.append(instant.alias(f"ev_{name}"))
         bad.append(flag)
     for event in REPEATED_EVENTS:
         gap: pl.Expr = pl.lit(False)
-        for k in range(1, width + 1):
-            column = raw(f"{event}_{k}")
-            instant, flag = parse_instant(column, zone)
-            exprs.append(instant.alias(f"ev_{event}_{k}"))
-            bad.append(flag)
-            if k > 1:
-                gap = gap | (
-                    _blank(raw(f"{event}_{k - 1}")).is_null() & _blank(column).is_not_null()
-                )
-        present = [
-            _blank(raw(f"{event}_{k}")).is_not_null().cast(pl.Int64) for k in range(1, width + 1)
-        ]
+        for k in range(2, width + 1):
+            gap = gap | (text(f"{event}_{k - 1}").is_null() & text(f"{event}_{k}").is_not_null())
+        present = [text(f"{event}_{k}").is_not_null().cast(pl.Int64) for k in range(1, width + 1)]
         exprs.append(
             (pl.sum_horizontal(*present) if present else pl.lit(0, dtype=pl.Int64))
             .cast(pl.Int64)
@@ -219,56 +236,64 @@ def prepare(
         )
         bad.append(gap)
     for name, low, high in (("processing_days", 0, 365), ("delivery_days", 1, 365)):
-        number, flag = _whole(raw(name), low, high)
+        number, flag = _whole(text(name), low, high)
         exprs.append(number.alias(f"in_{name}"))
         bad.append(flag)
-    ext = _blank(raw("extended"))
-    parts = ext.str.split("+").list.eval(
-        pl.element().str.strip_chars().cast(pl.Int64, strict=False)
-    )
-    ext_ok = (
-        ext.str.contains(r"^-?[0-9]{1,6}(\s*\+\s*-?[0-9]{1,6})*$")
-        & (parts.list.min() >= 1)
-        & (parts.list.max() <= 3650)
-    )
-    exprs += [
-        parts.list.sum().fill_null(0).cast(pl.Int64).alias("in_extended_sum"),
-        parts.list.len().fill_null(0).cast(pl.Int64).alias("in_extended_n"),
-    ]
-    bad.append(ext.is_not_null() & ~ext_ok.fill_null(False))
+    ext = text("extended")
+    if "extended" in names:
+        parts = ext.str.split("+").list.eval(
+            pl.element().str.strip_chars().cast(pl.Int64, strict=False)
+        )
+        ext_ok = (
+            ext.str.contains(r"^-?[0-9]{1,6}(\s*\+\s*-?[0-9]{1,6})*$")
+            & (parts.list.min() >= 1)
+            & (parts.list.max() <= 3650)
+        )
+        exprs += [
+            parts.list.sum().fill_null(0).cast(pl.Int64).alias("in_extended_sum"),
+            parts.list.len().fill_null(0).cast(pl.Int64).alias("in_extended_n"),
+        ]
+        bad.append(ext.is_not_null() & ~ext_ok.fill_null(False))
+    else:
+        exprs += [
+            pl.lit(0, dtype=pl.Int64).alias("in_extended_sum"),
+            pl.lit(0, dtype=pl.Int64).alias("in_extended_n"),
+        ]
     for name, kind in (("dispute_outcome", DisputeOutcome), ("payment_method", PaymentMethod)):
-        text, flag = _choice(raw(name), [item.value for item in kind])
-        exprs.append(text.alias(f"in_{name}"))
+        choice, flag = _choice(text(name), [item.value for item in kind])
+        exprs.append(choice.alias(f"in_{name}"))
         bad.append(flag)
-    shipping, flag = _choice(raw("shipping"), [item.value for item in Shipping])
+    shipping, flag = _choice(text("shipping"), [item.value for item in Shipping])
     exprs.append(shipping.fill_null("standard").alias("in_shipping"))
     bad.append(flag)
-    buyer, flag = _country(raw("buyer_country"), countries)
+    buyer, flag = _country(text("buyer_country"), countries)
     exprs.append(buyer.alias("in_buyer_country"))
     bad.append(flag)
-    seller, flag = _country(raw("seller_country"), countries)
+    seller, flag = _country(text("seller_country"), countries)
     exprs.append(seller.fill_null("CN").alias("in_seller_country"))
     bad.append(flag)
-    bad.append(_blank(raw("buyer_subdivision")).is_not_null())
-    moment_text = pl.coalesce(_blank(raw("as_of")), pl.lit(as_of, dtype=pl.String))
-    moment, flag = parse_instant(moment_text, zone)
+    bad.append(text("buyer_subdivision").is_not_null())
+    moment, flag = parse_instant(pl.col("t__as_of"), pl.col("w__as_of"), zones)
     exprs.append(pl.coalesce(moment, pl.lit(now, dtype=UTC_TYPE)).alias("now"))
     bad.append(flag)
-    typed = frame.with_columns(exprs).with_columns(
-        pl.any_horizontal(*bad).fill_null(True).alias("_bad")
-    )
-    return typed.with_columns(
-        (pl.col("_bad") | ~_order_ok(width, rounds, inputs_before, cap)).alias("_bad")
+    typed = walls.with_columns(*exprs, pl.any_horizontal(*bad).fill_null(True).alias("_bad"))
+    return typed.with_columns((pl.col("_bad") | ~_order_ok(width, plan, zones)).alias("_bad")).drop(
+        [f"t__{name}" for name in given] + [f"w__{name}" for name in timed]
     )
 
 
-def _order_ok(
-    width: int, rounds: int | None, inputs_before: dict[str, dict[str, str]], cap: int | None
-) -> pl.Expr:
-    """``order.check_order`` as one condition: True where it would accept the order."""
+def _order_ok(width: int, plan: Plan, zones: ZoneTable) -> pl.Expr:
+    """``check_reads`` and ``order.check_order`` as one condition: True where they accept."""
+    rounds = plan.rounds
+    inputs_before = {name: dict(spec.before) for name, spec in plan.inputs.items()}
+    cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
+    cap = plan.rules[cap_rule].low if cap_rule else None
 
     def ev(name: str) -> pl.Expr:
         return pl.col(f"ev_{name}")
+
+    def day(name: str) -> pl.Expr:
+        return zones.local_date(pl.col(ZONE_COLUMN), ev(name))
 
     def not_before(first: pl.Expr, later: pl.Expr) -> pl.Expr:
         return (first.is_null() | later.is_null() | (later >= first)).fill_null(True)
@@ -295,7 +320,19 @@ def _order_ok(
             ok = ok & not_before(ev(first), ev(later))
     for later in ("delivered", "confirmed", "dispute_opened"):
         ok = ok & not_before(ev("shipped"), ev(later))
+    for first in ("placed", "paid"):
+        later_day = day("estimated_delivery")
+        ok = ok & (ev(first).is_null() | later_day.is_null() | (later_day >= day(first)))
+        for later in ("seller_contacted", "return_submitted"):
+            ok = ok & not_before(ev(first), ev(later))
+    posted = day("transaction_posted")
+    ok = ok & (ev("placed").is_null() | posted.is_null() | (posted >= day("placed")))
+    ok = ok & (
+        ev("paid").is_null() | posted.is_null() | (posted >= day("paid") - pl.duration(days=1))
+    )
+    ok = ok & not_before(ev("dispute_opened"), ev("claim_escalated"))
     seller, buyer = pl.col("n_seller_responded"), pl.col("n_buyer_responded")
+    asked = pl.col("n_mediator_asked")
     no_dispute = ev("dispute_opened").is_null()
     ok = ok & ~(
         no_dispute
@@ -303,9 +340,18 @@ def _order_ok(
             (seller > 0)
             | (buyer > 0)
             | ev("escalated").is_not_null()
+            | (asked > 0)
+            | ev("claim_escalated").is_not_null()
             | ev("dispute_closed").is_not_null()
         )
     )
+    # check_reads: an event the rule set does not read is refused
+    for name in SINGLE_EVENTS:
+        if name not in plan.reads:
+            ok = ok & ev(name).is_null()
+    for name in REPEATED_EVENTS:
+        if name not in plan.reads:
+            ok = ok & (pl.col(f"n_{name}") == 0)
     if rounds is not None:
         ok = ok & ~(ev("dispute_opened").is_not_null() & ((seller > rounds) | (buyer > rounds)))
     opened = ev("dispute_opened").is_not_null()
@@ -319,6 +365,14 @@ def _order_ok(
         previous = pl.coalesce(b_k, previous)
     ok = ok & not_before(previous, ev("escalated")) & not_before(previous, ev("dispute_closed"))
     ok = ok & not_before(ev("escalated"), ev("dispute_closed"))
+    # mediator questions: only after an escalation, in order (``_check_questions``)
+    ok = ok & ~(opened & (asked > 0) & ev("escalated").is_null())
+    previous = ev("escalated")
+    for k in range(1, width + 1):
+        question = ev(f"mediator_asked_{k}")
+        ok = ok & ~(opened & question.is_not_null() & previous.is_null())
+        ok = ok & not_before(previous, question)
+        previous = pl.coalesce(question, previous)
     ok = ok & ~(pl.col("in_dispute_outcome").is_not_null() & ev("dispute_closed").is_null())
     ok = ok & ~(pl.col("in_processing_days").is_not_null() & ev("paid").is_null())
     ok = ok & ~(pl.col("in_delivery_days").is_not_null() & ev("shipped").is_null())
@@ -352,7 +406,7 @@ def evaluate_chunk(
     tz_col = _blank(pl.col("tz")) if "tz" in names else pl.lit(None, dtype=pl.String)
     keyed = frame.with_columns(
         rules_col.fill_null(options.rules or "aliexpress").alias("_rules"),
-        tz_col.fill_null(default_zone.key).alias("_tz"),
+        tz_col.fill_null(default_zone.key).alias(TZ_COLUMN),
     )
     countries_raw: list[str | None] = []
     for column in ("buyer_country", "seller_country"):
@@ -360,50 +414,54 @@ def evaluate_chunk(
             countries_raw += frame.get_column(column).unique().to_list()
     countries = known_countries([*countries_raw, "CN"])
     milestone_ids = _milestone_ids(keyed, options)
-    years = _years(keyed, names)
+    years = _years(keyed, names, now)
     calendars = WorkingDays(years)
     for country in [None, *countries]:
         calendars.add(country)
+    zones = _zone_table(keyed.get_column(TZ_COLUMN).unique().to_list(), years)
+    keyed = keyed.with_columns(
+        pl.col(TZ_COLUMN)
+        .replace_strict(zones.ids, default=None, return_dtype=pl.Int64)
+        .alias(ZONE_COLUMN)
+    )
     fast: list[pl.DataFrame] = []
     scalar_rows: list[pl.DataFrame] = []
-    for (rules_name, zone_name), group in keyed.group_by(["_rules", "_tz"], maintain_order=True):
+    for (rules_name,), group in keyed.group_by(["_rules"], maintain_order=True):
         try:
-            from protectcalc.clock import parse_zone
-
-            parse_zone(str(zone_name))
             rule_set = load_rule_set(str(rules_name), parse_readings(options.readings))
             plan = rule_set.plan_for(None)
             rounds_width = max(width, plan.rounds or 0)
-            compiler = OutputCompiler(plan, str(zone_name), rounds_width, calendars, countries)
-            cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
-            cap = plan.rules[cap_rule].low if cap_rule else None
-            before = {name: dict(spec.before) for name, spec in plan.inputs.items()}
-            typed = prepare(
-                group.lazy(),
-                str(zone_name),
-                names,
-                rounds_width,
-                countries,
-                now,
-                options.as_of,
-                plan.rounds,
-                before,
-                cap,
-            )
+            compiler = OutputCompiler(plan, zones, rounds_width, calendars, countries)
             compiler.compile()
             columns, fallback = compiler.outputs(milestone_ids)
-            # Stage by stage, eagerly: each stage is one parallel with_columns; a lazy chain
-            # of eighty wide stages costs the optimizer far more than it saves.
-            staged = typed.collect()
-            for stage in compiler.stages:
-                staged = staged.with_columns(stage)
-            fast.append(
-                staged.select(
-                    pl.col("_row"), *columns, (fallback | pl.col("_bad")).alias("_scalar")
-                )
-            )
-        except (InputError, RuleSetError, Unsupported, pl.exceptions.PolarsError):
+        except (InputError, RuleSetError, Unsupported):
             scalar_rows.append(group)
+            continue
+        lazy = group.lazy().with_columns(
+            pl.col(ZONE_COLUMN).is_null().alias("_no_zone"), pl.col(ZONE_COLUMN).fill_null(0)
+        )
+        typed = prepare(
+            lazy,
+            zones,
+            names,
+            rounds_width,
+            countries,
+            now,
+            options.as_of,
+            plan,
+        )
+        # Stage by stage, eagerly: each stage is one parallel with_columns; one lazy chain of
+        # a hundred wide stages costs seconds of planning whatever the number of rows.
+        staged = typed.collect(optimizations=_FLAGS)
+        for stage in compiler.stages:
+            staged = staged.with_columns(stage)
+        fast.append(
+            staged.select(
+                pl.col("_row"),
+                *columns,
+                (fallback | pl.col("_bad") | pl.col("_no_zone")).alias("_scalar"),
+            )
+        )
     parts: list[pl.DataFrame] = []
     if fast:
         done = pl.concat(fast, how="vertical_relaxed")
@@ -427,6 +485,28 @@ def evaluate_chunk(
     stats.failed += errors.height
     stats.orders += result.height
     return result.drop("_row")
+
+
+def _zone_table(values: list[str | None], years: tuple[int, int]) -> ZoneTable:
+    """The zones named in a chunk that ``parse_zone`` accepts (the others: scalar rows)."""
+    from protectcalc.clock import parse_zone
+
+    good: list[str] = []
+    for value in values:
+        if value is None:
+            continue
+        try:
+            zone = parse_zone(value)
+        except InputError:
+            continue
+        if zone.key == value:
+            good.append(value)
+    return _cached_table(tuple(sorted(good)), (years[0] - 1, years[1] + 1))
+
+
+@lru_cache(maxsize=8)
+def _cached_table(zones: tuple[str, ...], years: tuple[int, int]) -> ZoneTable:
+    return ZoneTable(list(zones), years)
 
 
 def _scalar(
@@ -470,9 +550,12 @@ def _milestone_ids(keyed: pl.DataFrame, options: Options) -> list[str]:
     return found
 
 
-def _years(keyed: pl.DataFrame, names: list[str]) -> tuple[int, int]:
-    years: list[int] = []
-    for name in SINGLE_EVENTS:
+def _years(keyed: pl.DataFrame, names: list[str], now: datetime) -> tuple[int, int]:
+    """The years of the chunk's dates (at least the year of ``now``), plus two after."""
+    years: list[int] = [now.year]
+    events = [*SINGLE_EVENTS, "as_of"]
+    events += [n for n in names if R.repeated_width([n], n.rsplit("_", 1)[0]) > 0]
+    for name in events:
         if name in names:
             found = keyed.get_column(name).str.slice(0, 4).cast(pl.Int64, strict=False)
             years += [y for y in (found.min(), found.max()) if isinstance(y, int)]
