@@ -161,9 +161,11 @@ def _choice(column: pl.Expr, allowed: list[str]) -> tuple[pl.Expr, pl.Expr]:
     return text, text.is_not_null() & ~text.is_in(allowed)
 
 
-def _country(column: pl.Expr, known: list[str]) -> tuple[pl.Expr, pl.Expr]:
+def _country(column: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A country code upper-cased; flagged unless two ASCII letters (a code the holidays
+    package does not know is refused later, in :func:`refusal`, as the scalar engine does)."""
     text = _blank(column).str.to_uppercase()
-    return text, text.is_not_null() & ~text.is_in(known)
+    return text, text.is_not_null() & ~text.str.contains(r"^[A-Z]{2}$")
 
 
 def known_countries(values: list[str | None]) -> list[str]:
@@ -252,12 +254,14 @@ def prepare(
         exprs += [
             parts.list.sum().fill_null(0).cast(pl.Int64).alias("in_extended_sum"),
             parts.list.len().fill_null(0).cast(pl.Int64).alias("in_extended_n"),
+            parts.list.eval(pl.element().cast(pl.String)).list.join("+").alias("in_extended_text"),
         ]
         bad.append(ext.is_not_null() & ~ext_ok.fill_null(False))
     else:
         exprs += [
             pl.lit(0, dtype=pl.Int64).alias("in_extended_sum"),
             pl.lit(0, dtype=pl.Int64).alias("in_extended_n"),
+            pl.lit(None, dtype=pl.String).alias("in_extended_text"),
         ]
     for name, kind in (("dispute_outcome", DisputeOutcome), ("payment_method", PaymentMethod)):
         choice, flag = _choice(text(name), [item.value for item in kind])
@@ -266,28 +270,49 @@ def prepare(
     shipping, flag = _choice(text("shipping"), [item.value for item in Shipping])
     exprs.append(shipping.fill_null("standard").alias("in_shipping"))
     bad.append(flag)
-    buyer, flag = _country(text("buyer_country"), countries)
+    buyer, flag = _country(text("buyer_country"))
     exprs.append(buyer.alias("in_buyer_country"))
     bad.append(flag)
-    seller, flag = _country(text("seller_country"), countries)
+    seller, flag = _country(text("seller_country"))
     exprs.append(seller.fill_null("CN").alias("in_seller_country"))
     bad.append(flag)
     bad.append(text("buyer_subdivision").is_not_null())
     moment, flag = parse_instant(pl.col("t__as_of"), pl.col("w__as_of"), zones)
     exprs.append(pl.coalesce(moment, pl.lit(now, dtype=UTC_TYPE)).alias("now"))
     bad.append(flag)
-    typed = walls.with_columns(*exprs, pl.any_horizontal(*bad).fill_null(True).alias("_bad"))
-    return typed.with_columns((pl.col("_bad") | ~_order_ok(width, plan, zones)).alias("_bad")).drop(
+    empty = ~pl.any_horizontal(text(name).is_not_null() for name in events)
+    typed = walls.with_columns(
+        *exprs, pl.any_horizontal(*bad).fill_null(True).alias("_bad"), empty.alias("_empty")
+    )
+    return typed.with_columns(refusal(width, plan, zones, countries).alias("_refused")).drop(
         [f"t__{name}" for name in given] + [f"w__{name}" for name in timed]
     )
 
 
-def _order_ok(width: int, plan: Plan, zones: ZoneTable) -> pl.Expr:
-    """``check_reads`` and ``order.check_order`` as one condition: True where they accept."""
-    rounds = plan.rounds
-    inputs_before = {name: dict(spec.before) for name, spec in plan.inputs.items()}
-    cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
-    cap = plan.rules[cap_rule].low if cap_rule else None
+EMPTY_ORDER = "ORDER: no order events given"
+"""The scalar engine's refusal of an order without events (``rows.scalar_row``)."""
+SCALAR_DECIDES = "\x00"
+"""The ``_refused`` value of a row whose refusal the columns do not word: the scalar engine's."""
+
+
+def show(instant: pl.Expr, zones: ZoneTable) -> pl.Expr:
+    """``order._show`` of an instant: its local date at midnight, else minutes and offset."""
+    local, offset = zones.local_and_text(pl.col(ZONE_COLUMN), instant)
+    text = local.dt.strftime("%Y-%m-%dT%H:%M")
+    midnight = (local.dt.epoch("us") % (86_400 * 1_000_000)) == 0
+    return pl.when(midnight).then(text.str.slice(0, 10)).otherwise(pl.concat_str(text, offset))
+
+
+def refusal(width: int, plan: Plan, zones: ZoneTable, countries: list[str]) -> pl.Expr:
+    """``check_reads``, ``check_order`` and ``_check_given_calendars`` as one column.
+
+    The message of the first check that refuses the order (as the scalar engine words it),
+    :data:`SCALAR_DECIDES` where that check's message is left to the scalar engine, null
+    where every check accepts. The checks run in the scalar engine's order.
+    """
+    from protectcalc.errors import option_label
+
+    checks: list[tuple[pl.Expr, pl.Expr | None]] = []  # (refused, message or None)
 
     def ev(name: str) -> pl.Expr:
         return pl.col(f"ev_{name}")
@@ -295,47 +320,70 @@ def _order_ok(width: int, plan: Plan, zones: ZoneTable) -> pl.Expr:
     def day(name: str) -> pl.Expr:
         return zones.local_date(pl.col(ZONE_COLUMN), ev(name))
 
-    def not_before(first: pl.Expr, later: pl.Expr) -> pl.Expr:
-        return (first.is_null() | later.is_null() | (later >= first)).fill_null(True)
+    def before_message(first: str, first_at: pl.Expr, later: str, later_at: pl.Expr) -> pl.Expr:
+        return pl.concat_str(
+            pl.lit(f"{later} "),
+            show(later_at, zones),
+            pl.lit(f": is before {option_label(first)} "),
+            show(first_at, zones),
+        )
 
-    ok = pl.any_horizontal(
-        *(ev(n).is_not_null() for n in SINGLE_EVENTS),
-        pl.col("n_seller_responded") > 0,
-        pl.col("n_buyer_responded") > 0,
-    )
-    for first, later in (
-        ("placed", "paid"),
-        ("paid", "cancel_requested"),
-        ("placed", "cancel_requested"),
-    ):
-        ok = ok & not_before(ev(first), ev(later))
-    for name, befores in inputs_before.items():
+    def require_before(first: str, later: str) -> None:
+        refused = (ev(later) < ev(first)).fill_null(False)
+        checks.append((refused, before_message(first, ev(first), later, ev(later))))
+
+    def require_day(first: str, later: str, slack: int = 0) -> None:
+        limit = day(first) - pl.duration(days=slack) if slack else day(first)
+        refused = (day(later) < limit).fill_null(False)
+        checks.append((refused, before_message(first, ev(first), later, ev(later))))
+
+    def scalar(refused: pl.Expr) -> None:
+        checks.append((refused.fill_null(False), None))
+
+    # check_reads: an event the rule set does not read
+    for name in SINGLE_EVENTS:
+        if name not in plan.reads:
+            scalar(ev(name).is_not_null())
+    for name in REPEATED_EVENTS:
+        if name not in plan.reads:
+            scalar(pl.col(f"n_{name}") > 0)
+    # check_order
+    require_before("placed", "paid")
+    require_before("paid", "cancel_requested")
+    require_before("placed", "cancel_requested")
+    for name, spec in plan.inputs.items():
         if name not in SINGLE_EVENTS:
             continue
-        for later in befores:
-            if later in SINGLE_EVENTS:
-                ok = ok & (ev(name).is_null() | ev(later).is_null() | (ev(later) > ev(name)))
+        for later, problem in spec.before.items():
+            if later not in SINGLE_EVENTS:
+                scalar(pl.lit(True))
+                continue
+            refused = (ev(later) <= ev(name)).fill_null(False)
+            message = pl.concat_str(
+                pl.lit(f"{name} "),
+                show(ev(name), zones),
+                pl.lit(f": is not before {option_label(later)} "),
+                show(ev(later), zones),
+                pl.lit(f": {problem}"),
+            )
+            checks.append((refused, message))
     for first in ("placed", "paid"):
         for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
-            ok = ok & not_before(ev(first), ev(later))
+            require_before(first, later)
     for later in ("delivered", "confirmed", "dispute_opened"):
-        ok = ok & not_before(ev("shipped"), ev(later))
+        require_before("shipped", later)
     for first in ("placed", "paid"):
-        later_day = day("estimated_delivery")
-        ok = ok & (ev(first).is_null() | later_day.is_null() | (later_day >= day(first)))
+        require_day(first, "estimated_delivery")
         for later in ("seller_contacted", "return_submitted"):
-            ok = ok & not_before(ev(first), ev(later))
-    posted = day("transaction_posted")
-    ok = ok & (ev("placed").is_null() | posted.is_null() | (posted >= day("placed")))
-    ok = ok & (
-        ev("paid").is_null() | posted.is_null() | (posted >= day("paid") - pl.duration(days=1))
-    )
-    ok = ok & not_before(ev("dispute_opened"), ev("claim_escalated"))
+            require_before(first, later)
+    require_day("placed", "transaction_posted")
+    require_day("paid", "transaction_posted", slack=1)
+    require_before("dispute_opened", "claim_escalated")
     seller, buyer = pl.col("n_seller_responded"), pl.col("n_buyer_responded")
     asked = pl.col("n_mediator_asked")
-    no_dispute = ev("dispute_opened").is_null()
-    ok = ok & ~(
-        no_dispute
+    opened = ev("dispute_opened").is_not_null()
+    scalar(
+        ~opened
         & (
             (seller > 0)
             | (buyer > 0)
@@ -345,41 +393,79 @@ def _order_ok(width: int, plan: Plan, zones: ZoneTable) -> pl.Expr:
             | ev("dispute_closed").is_not_null()
         )
     )
-    # check_reads: an event the rule set does not read is refused
-    for name in SINGLE_EVENTS:
-        if name not in plan.reads:
-            ok = ok & ev(name).is_null()
-    for name in REPEATED_EVENTS:
-        if name not in plan.reads:
-            ok = ok & (pl.col(f"n_{name}") == 0)
-    if rounds is not None:
-        ok = ok & ~(ev("dispute_opened").is_not_null() & ((seller > rounds) | (buyer > rounds)))
-    opened = ev("dispute_opened").is_not_null()
-    ok = ok & ~(opened & ((buyer > seller) | (seller > buyer + 1)))
+    # _check_rounds and _check_questions: left to the scalar engine
+    if plan.rounds is not None:
+        scalar(opened & ((seller > plan.rounds) | (buyer > plan.rounds)))
+    scalar(opened & ((buyer > seller) | (seller > buyer + 1)))
+
+    def out_of_order(first: pl.Expr, later: pl.Expr) -> pl.Expr:
+        return (later < first).fill_null(False)
+
     previous = ev("dispute_opened")
     for k in range(1, width + 1):
         s_k, b_k = ev(f"seller_responded_{k}"), ev(f"buyer_responded_{k}")
-        ok = ok & not_before(previous, s_k)
+        scalar(opened & out_of_order(previous, s_k))
         previous = pl.coalesce(s_k, previous)
-        ok = ok & not_before(previous, b_k)
+        scalar(opened & out_of_order(previous, b_k))
         previous = pl.coalesce(b_k, previous)
-    ok = ok & not_before(previous, ev("escalated")) & not_before(previous, ev("dispute_closed"))
-    ok = ok & not_before(ev("escalated"), ev("dispute_closed"))
-    # mediator questions: only after an escalation, in order (``_check_questions``)
-    ok = ok & ~(opened & (asked > 0) & ev("escalated").is_null())
+    for name in ("escalated", "dispute_closed"):
+        scalar(opened & out_of_order(previous, ev(name)))
+    scalar(opened & out_of_order(ev("escalated"), ev("dispute_closed")))
+    scalar(opened & (asked > 0) & ev("escalated").is_null())
     previous = ev("escalated")
     for k in range(1, width + 1):
         question = ev(f"mediator_asked_{k}")
-        ok = ok & ~(opened & question.is_not_null() & previous.is_null())
-        ok = ok & not_before(previous, question)
+        scalar(opened & out_of_order(previous, question))
         previous = pl.coalesce(question, previous)
-    ok = ok & ~(pl.col("in_dispute_outcome").is_not_null() & ev("dispute_closed").is_null())
-    ok = ok & ~(pl.col("in_processing_days").is_not_null() & ev("paid").is_null())
-    ok = ok & ~(pl.col("in_delivery_days").is_not_null() & ev("shipped").is_null())
-    ok = ok & ~((pl.col("in_extended_n") > 0) & pl.col("in_delivery_days").is_null())
-    if cap is not None:
-        ok = ok & ~(pl.col("in_extended_sum") > cap)
-    return ok.fill_null(False)
+    scalar(pl.col("in_dispute_outcome").is_not_null() & ev("dispute_closed").is_null())
+    scalar(pl.col("in_processing_days").is_not_null() & ev("paid").is_null())
+    scalar(pl.col("in_delivery_days").is_not_null() & ev("shipped").is_null())
+    scalar((pl.col("in_extended_n") > 0) & pl.col("in_delivery_days").is_null())
+    cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
+    if cap_rule is not None:
+        limit = plan.rules[cap_rule].low
+        cited = ", ".join(dict.fromkeys(src.short for src in plan.rules[cap_rule].sources))
+        total = pl.col("in_extended_sum")
+        message = pl.concat_str(
+            pl.lit("extended "),
+            pl.col("in_extended_text"),
+            pl.lit(": adds up to "),
+            total.cast(pl.String),
+            pl.lit(f" days; the seller can extend protection by {limit} days at most ({cited})"),
+        )
+        checks.append(((total > limit).fill_null(False), message))
+    # _check_given_calendars: a country the holidays package does not know
+    for column, default in (("buyer_country", None), ("seller_country", "CN")):
+        value = pl.col(f"in_{column}")
+        refused = value.is_not_null() & ~value.is_in(countries)
+        if default is not None:
+            refused = refused & (value != default)
+        words = _country_messages(column)
+        checks.append(
+            (
+                refused.fill_null(False),
+                pl.concat_str(pl.lit(f"{column} "), value, pl.lit(words)),
+            )
+        )
+    result: pl.Expr = pl.lit(None, dtype=pl.String)
+    for failed, wording in reversed(checks):
+        text = pl.lit(SCALAR_DECIDES) if wording is None else wording
+        result = pl.when(failed).then(text).otherwise(result)
+    return result
+
+
+def _country_messages(column: str) -> str:
+    """What follows ``buyer_country XX`` in the scalar engine's refusal of an unknown code."""
+    from protectcalc.calendars import CalendarChoice, check_calendar
+
+    try:
+        check_calendar(CalendarChoice("XX", field=column))
+    except InputError as error:
+        text = error.describe(column)
+        prefix = f"{column} XX"
+        if text.startswith(prefix) and "XX" not in text[len(prefix) :]:
+            return text[len(prefix) :]
+    raise AssertionError("the holidays package knows XX")  # pragma: no cover
 
 
 # --- one chunk ----------------------------------------------------------------------------------
@@ -455,13 +541,29 @@ def evaluate_chunk(
         staged = typed.collect(optimizations=_FLAGS)
         for stage in compiler.stages:
             staged = staged.with_columns(stage)
-        fast.append(
-            staged.select(
-                pl.col("_row"),
-                *columns,
-                (fallback | pl.col("_bad") | pl.col("_no_zone")).alias("_scalar"),
-            )
+        unread = pl.col("_bad") | pl.col("_no_zone")
+        refused = pl.col("_refused")
+        error = (
+            pl.when(pl.col("_empty"))
+            .then(pl.lit(EMPTY_ORDER))
+            .when(~unread & (refused != SCALAR_DECIDES))
+            .then(refused)
         )
+        scalar = ~pl.col("_empty") & (
+            unread | (refused == SCALAR_DECIDES).fill_null(False) | (refused.is_null() & fallback)
+        )
+        out = staged.select(
+            pl.col("_row"), *columns, error.alias("_error"), scalar.alias("_scalar")
+        )
+        keep = {"_row", R.ID_COLUMN, "_error", "_scalar", "error"}
+        refusals = out.get_column("_error").is_not_null()
+        if refusals.any():  # a refused order: only its id and the reason
+            out = out.with_columns(
+                pl.when(refusals.not_()).then(pl.col(name)).alias(name)
+                for name in out.columns
+                if name not in keep
+            )
+        fast.append(out.with_columns(pl.col("_error").alias("error")).drop("_error"))
     parts: list[pl.DataFrame] = []
     if fast:
         done = pl.concat(fast, how="vertical_relaxed")
