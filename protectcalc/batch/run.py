@@ -284,7 +284,8 @@ def prepare(
     typed = walls.with_columns(
         *exprs, pl.any_horizontal(*bad).fill_null(True).alias("_bad"), empty.alias("_empty")
     )
-    return typed.with_columns(refusal(width, plan, zones, countries).alias("_refused")).drop(
+    first, _ = refusal(width, plan, zones, countries)
+    return typed.with_columns(first.alias("_refused_at")).drop(
         [f"t__{name}" for name in given] + [f"w__{name}" for name in timed]
     )
 
@@ -303,12 +304,16 @@ def show(instant: pl.Expr, zones: ZoneTable) -> pl.Expr:
     return pl.when(midnight).then(text.str.slice(0, 10)).otherwise(pl.concat_str(text, offset))
 
 
-def refusal(width: int, plan: Plan, zones: ZoneTable, countries: list[str]) -> pl.Expr:
-    """``check_reads``, ``check_order`` and ``_check_given_calendars`` as one column.
+def refusal(
+    width: int, plan: Plan, zones: ZoneTable, countries: list[str]
+) -> tuple[pl.Expr, pl.Expr]:
+    """``check_reads``, ``check_order`` and ``_check_given_calendars`` in columns.
 
-    The message of the first check that refuses the order (as the scalar engine words it),
-    :data:`SCALAR_DECIDES` where that check's message is left to the scalar engine, null
-    where every check accepts. The checks run in the scalar engine's order.
+    Two expressions: the number of the first check that refuses the order (null where every
+    check accepts; cheap, for every row), and, from that number (``_refused_at``), the
+    message as the scalar engine words it, or :data:`SCALAR_DECIDES` where that check's
+    message is left to the scalar engine (for the few refused rows only). The checks run in
+    the scalar engine's order.
     """
     from protectcalc.errors import option_label
 
@@ -447,11 +452,17 @@ def refusal(width: int, plan: Plan, zones: ZoneTable, countries: list[str]) -> p
                 pl.concat_str(pl.lit(f"{column} "), value, pl.lit(words)),
             )
         )
-    result: pl.Expr = pl.lit(None, dtype=pl.String)
-    for failed, wording in reversed(checks):
-        text = pl.lit(SCALAR_DECIDES) if wording is None else wording
-        result = pl.when(failed).then(text).otherwise(result)
-    return result
+    # flat coalesces: a chain of a hundred nested when/then costs far more to evaluate
+    first_failed = pl.coalesce(
+        pl.when(failed).then(pl.lit(index, dtype=pl.Int32))
+        for index, (failed, _) in enumerate(checks)
+    )
+    at = pl.col("_refused_at")
+    words_of_first = pl.coalesce(
+        pl.when(at == index).then(pl.lit(SCALAR_DECIDES) if wording is None else wording)
+        for index, (_, wording) in enumerate(checks)
+    )
+    return first_failed, words_of_first
 
 
 def _country_messages(column: str) -> str:
@@ -512,6 +523,8 @@ def evaluate_chunk(
     )
     fast: list[pl.DataFrame] = []
     scalar_rows: list[pl.DataFrame] = []
+    flagged: list[pl.DataFrame] = []  # row numbers for the scalar engine
+    errors_only: list[pl.DataFrame] = []  # refused orders: row, id, error
     for (rules_name,), group in keyed.group_by(["_rules"], maintain_order=True):
         try:
             rule_set = load_rule_set(str(rules_name), parse_readings(options.readings))
@@ -536,41 +549,45 @@ def evaluate_chunk(
             options.as_of,
             plan,
         )
+        typed_rows = typed.collect(optimizations=_FLAGS)
+        # what the columns cannot read goes to the scalar engine; refused orders get their
+        # message (from the few refused rows only); the rest runs through the compiled plan
+        empty = pl.col("_empty")
+        unread = ~empty & (pl.col("_bad") | pl.col("_no_zone"))
+        refused = ~empty & ~unread & pl.col("_refused_at").is_not_null()
+        unread_rows = typed_rows.filter(unread).select("_row")
+        _, message = refusal(rounds_width, plan, zones, countries)
+        refusals = typed_rows.filter(refused).select("_row", R.ID_COLUMN, message.alias("error"))
+        scalar_refusals = refusals.filter(pl.col("error") == SCALAR_DECIDES).select("_row")
+        refusals = refusals.filter(pl.col("error") != SCALAR_DECIDES)
+        empties = typed_rows.filter(empty).select(
+            "_row", R.ID_COLUMN, pl.lit(EMPTY_ORDER).alias("error")
+        )
+        flagged.extend((unread_rows, scalar_refusals))
+        errors_only.extend((refusals, empties))
         # Stage by stage, eagerly: each stage is one parallel with_columns; one lazy chain of
         # a hundred wide stages costs seconds of planning whatever the number of rows.
-        staged = typed.collect(optimizations=_FLAGS)
+        staged = typed_rows.filter(~empty & ~unread & ~refused)
         for stage in compiler.stages:
             staged = staged.with_columns(stage)
-        unread = pl.col("_bad") | pl.col("_no_zone")
-        refused = pl.col("_refused")
-        error = (
-            pl.when(pl.col("_empty"))
-            .then(pl.lit(EMPTY_ORDER))
-            .when(~unread & (refused != SCALAR_DECIDES))
-            .then(refused)
-        )
-        scalar = ~pl.col("_empty") & (
-            unread | (refused == SCALAR_DECIDES).fill_null(False) | (refused.is_null() & fallback)
-        )
-        out = staged.select(
-            pl.col("_row"), *columns, error.alias("_error"), scalar.alias("_scalar")
-        )
-        keep = {"_row", R.ID_COLUMN, "_error", "_scalar", "error"}
-        refusals = out.get_column("_error").is_not_null()
-        if refusals.any():  # a refused order: only its id and the reason
-            out = out.with_columns(
-                pl.when(refusals.not_()).then(pl.col(name)).alias(name)
-                for name in out.columns
-                if name not in keep
-            )
-        fast.append(out.with_columns(pl.col("_error").alias("error")).drop("_error"))
+        fast.append(staged.select(pl.col("_row"), *columns, fallback.alias("_scalar")))
     parts: list[pl.DataFrame] = []
     if fast:
         done = pl.concat(fast, how="vertical_relaxed")
-        flagged = done.filter(pl.col("_scalar"))
+        flagged.append(done.filter(pl.col("_scalar")).select("_row"))
         parts.append(done.filter(~pl.col("_scalar")).drop("_scalar"))
-        if flagged.height:
-            scalar_rows.append(frame.join(flagged.select("_row"), on="_row", how="semi"))
+    if flagged:
+        rows = pl.concat(flagged)
+        if rows.height:
+            scalar_rows.append(frame.join(rows, on="_row", how="semi"))
+    for refused_rows in errors_only:
+        parts.append(
+            refused_rows.with_columns(
+                pl.lit(None, dtype=pl.String).alias(c)
+                for c in R.output_columns(milestone_ids)
+                if c not in (R.ID_COLUMN, "error")
+            )
+        )
     for group in scalar_rows:
         parts.append(_scalar(group, options, now, default_zone, milestone_ids, names))
     stats.scalar += sum(group.height for group in scalar_rows)
