@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from protectcalc.batch import rows as R
-from protectcalc.engine.columnar import TZ_COLUMN, ZONE_COLUMN
+from protectcalc.engine.columnar import TZ_COLUMN, ZONE_COLUMN, WorkingDays
 from protectcalc.engine.zonetable import ZoneTable
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import DisputeOutcome, PaymentMethod, Shipping
@@ -488,7 +488,7 @@ def evaluate_chunk(
     """Output rows for a chunk of text rows (``offset``: rows before it, for row numbers)."""
     from protectcalc.cli.shell import now as clock_now
     from protectcalc.cli.shell import system_zone
-    from protectcalc.engine.columnar import OutputCompiler, Unsupported, WorkingDays
+    from protectcalc.engine.columnar import Unsupported
     from protectcalc.rules import load_rule_set, parse_readings
 
     now = options.now or clock_now()
@@ -512,9 +512,7 @@ def evaluate_chunk(
     countries = known_countries([*countries_raw, "CN"])
     milestone_ids = _milestone_ids(keyed, options)
     years = _years(keyed, names, now)
-    calendars = WorkingDays(years)
-    for country in [None, *countries]:
-        calendars.add(country)
+    calendars = _working_days(years, tuple(countries))
     zones = _zone_table(keyed.get_column(TZ_COLUMN).unique().to_list(), years)
     keyed = keyed.with_columns(
         pl.col(TZ_COLUMN)
@@ -530,9 +528,14 @@ def evaluate_chunk(
             rule_set = load_rule_set(str(rules_name), parse_readings(options.readings))
             plan = rule_set.plan_for(None)
             rounds_width = max(width, plan.rounds or 0)
-            compiler = OutputCompiler(plan, zones, rounds_width, calendars, countries)
-            compiler.compile()
-            columns, fallback = compiler.outputs(milestone_ids)
+            stages, columns, fallback = _compiled(
+                rule_set,
+                rounds_width,
+                zones,
+                calendars,
+                tuple(countries),
+                tuple(milestone_ids),
+            )
         except (InputError, RuleSetError, Unsupported):
             scalar_rows.append(group)
             continue
@@ -567,7 +570,7 @@ def evaluate_chunk(
         errors_only.extend((refusals, empties))
         good = typed_rows.filter(~empty & ~unread & ~refused)
         final = [pl.col("_row"), *columns, fallback.alias("_scalar")]
-        fast.append(_run_stages(good, compiler.stages, final))
+        fast.append(_run_stages(good, stages, final))
     parts: list[pl.DataFrame] = []
     if fast:
         done = pl.concat(fast, how="vertical_relaxed")
@@ -632,6 +635,50 @@ def merge_stages(stages: list[list[pl.Expr]]) -> list[list[pl.Expr]]:
             merged.append(list(stage))
             written = set(names)
     return merged
+
+
+@lru_cache(maxsize=4)
+def _working_days(years: tuple[int, int], countries: tuple[str, ...]) -> WorkingDays:
+    """Every calendar's working days (built once per run for the same years and countries)."""
+    calendars = WorkingDays(years)
+    for country in [None, *countries]:
+        calendars.add(country)
+    return calendars
+
+
+Compiled = tuple[list[list[pl.Expr]], list[pl.Expr], pl.Expr]
+_COMPILED: dict[tuple[Any, ...], tuple[Any, Compiled]] = {}
+
+
+def _compiled(
+    rule_set: Any,
+    rounds_width: int,
+    zones: ZoneTable,
+    calendars: WorkingDays,
+    countries: tuple[str, ...],
+    milestone_ids: tuple[str, ...],
+) -> Compiled:
+    """A rule set compiled to stages, output columns and the fallback flag.
+
+    Kept for the next chunks: the loader gives the same rule-set object until its file
+    changes, and the tables are cached too, so a run compiles each rule set once.
+    """
+    from protectcalc.engine.columnar import OutputCompiler
+
+    key = (id(rule_set), rounds_width, id(zones), id(calendars), countries, milestone_ids)
+    found = _COMPILED.get(key)
+    owners = (rule_set, zones, calendars)  # kept with the entry, so no id is reused
+    if found is not None and all(a is b for a, b in zip(found[0], owners, strict=True)):
+        return found[1]
+    plan = rule_set.plan_for(None)
+    compiler = OutputCompiler(plan, zones, rounds_width, calendars, list(countries))
+    compiler.compile()
+    columns, fallback = compiler.outputs(list(milestone_ids))
+    if len(_COMPILED) >= 8:
+        _COMPILED.clear()
+    result = (compiler.stages, columns, fallback)
+    _COMPILED[key] = (owners, result)
+    return result
 
 
 def _zone_table(values: list[str | None], years: tuple[int, int]) -> ZoneTable:
