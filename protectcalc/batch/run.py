@@ -92,17 +92,82 @@ def read_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
                 frame = pl.read_csv(source.read(), infer_schema=False)
                 yield from _checked(frame.iter_slices(chunk_rows))
                 return
-            lazy = pl.scan_csv(path, infer_schema=False)
-        elif kind == "jsonl":
-            lazy = pl.scan_ndjson(path, infer_schema_length=None)
-        else:
-            lazy = pl.scan_parquet(path)
+            yield from _csv_chunks(path, chunk_rows)
+            return
+        if kind == "parquet":
+            yield from _parquet_chunks(path, chunk_rows)
+            return
+        lazy = pl.scan_ndjson(path, infer_schema_length=None)
         R.check_columns(lazy.collect_schema().names())
         for batch in lazy.collect_batches(chunk_size=chunk_rows):
             yield _as_text(batch)
-    except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as error:
+    except (pl.exceptions.PolarsError, OSError, _ArrowError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError("INPUT", path, f"cannot be read ({first})") from None
+
+
+try:
+    from pyarrow import ArrowException as _ArrowError
+except ImportError:  # pragma: no cover - pyarrow comes with the batch extra
+
+    class _ArrowError(Exception):  # type: ignore[no-redef]
+        """Never raised: no pyarrow."""
+
+
+def _parquet_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """A Parquet file chunk by chunk, never more than one chunk in memory.
+
+    (Polars' ``collect_batches`` runs the whole scan ahead of the consumer and keeps every
+    batch it has read: memory grew with the input.)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as handle:
+        R.check_columns(handle.schema_arrow.names)
+        for batch in handle.iter_batches(batch_size=chunk_rows):
+            yield _as_text(_frame(pa.Table.from_batches([batch])))
+
+
+def _csv_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """A CSV file in chunks of text columns (an empty cell is null), one chunk in memory."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), [])
+    R.check_columns(header)
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=8 << 20),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            null_values=[""],
+            strings_can_be_null=True,
+        ),
+    )
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    done = False
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= chunk_rows:
+            table = pa.Table.from_batches(pending, schema=reader.schema)
+            yield _as_text(_frame(table.slice(0, chunk_rows)))
+            done = True
+            rest = table.slice(chunk_rows)
+            pending, count = rest.to_batches(), rest.num_rows
+    if count or not done:
+        yield _as_text(_frame(pa.Table.from_batches(pending, schema=reader.schema)))
+
+
+def _frame(table: Any) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _checked(slices: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
