@@ -137,12 +137,13 @@ def _csv_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with Path(path).open(newline="", encoding="utf-8") as handle:
+    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), [])
     R.check_columns(header)
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()),
             null_values=[""],
