@@ -2,10 +2,12 @@
 
 The input is read in chunks (``chunk_rows`` orders at a time) and each chunk is written
 before the next is read, so memory stays flat in the input size. In a chunk, orders are
-grouped by rule set and time zone; each group runs through the plan compiled to column
-expressions (:mod:`protectcalc.engine.columnar`); rows flagged for the scalar engine, and
-groups whose rule set cannot be compiled to columns, are computed one by one by the scalar
-engine (the same code as ``timeline``).
+grouped by rule set (every time zone at once: :mod:`protectcalc.engine.zonetable`); each
+group's text is parsed and checked in columns (refusals worded as the command line words
+them, :func:`refusal`), then runs through the plan compiled to column expressions
+(:mod:`protectcalc.engine.columnar`); rows flagged for the scalar engine, and groups whose
+rule set cannot be compiled to columns, are computed one by one by the scalar engine (the
+same code as ``timeline``).
 """
 
 from __future__ import annotations

@@ -5,12 +5,14 @@ that the scalar engine compiles to closures are compiled here to column expressi
 the scalar engine's semantics (SPEC 2: instants compare as instants, N days are N x 24 h of
 elapsed time, absent values propagate, a comparison with an absent value is false, a name
 is looked up as the scalar scope looks it up: events, inputs, milestones computed so far,
-cycle facts, rules). :func:`evaluate` takes the orders of one rule set and one time zone
-and returns one output row per order (the columns of :mod:`protectcalc.batch.rows`), plus a
-``_scalar`` flag on every row that must be computed by the scalar engine instead.
+cycle facts, rules). :class:`OutputCompiler` gives, for the orders of one rule set (any
+mix of time zones), the stages and the output columns of one output row per order (the
+columns of :mod:`protectcalc.batch.rows`), plus a ``_scalar`` flag on every row that must be
+computed by the scalar engine instead.
 
 Internally every instant is ``Datetime("us", "UTC")``; local dates and output text use the
-partition's zone (one zone per call: the caller groups orders by zone). Business days come
+row's zone through a :class:`ZoneTable` (per-row UTC offsets; the ``_zone`` column holds the
+zone's number in it, ``_tz`` its name). Business days come
 from the ``holidays`` package's own ``is_working_day`` answers, as one sorted array of
 working days per calendar, searched per row (``search_sorted``), so make-up working days
 (China's working Saturdays) count exactly as the scalar engine counts them.
