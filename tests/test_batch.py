@@ -151,3 +151,13 @@ def test_a_two_worker_dask_cluster_gives_the_single_process_rows(tmp_path: Path)
     got = pl.from_pandas(result["frame"]).select(single.columns)
     assert got.height == 200
     assert got.cast(pl.String).fill_null("").rows() == single.cast(pl.String).fill_null("").rows()
+
+
+def test_a_csv_with_a_byte_order_mark_and_a_newline_in_a_quoted_cell(tmp_path: Path) -> None:
+    source = tmp_path / "orders.csv"
+    source.write_bytes(b'\xef\xbb\xbforder_id,placed,tz\n"a\nb",2026-01-01,UTC\n')
+    out = tmp_path / "out.csv"
+    assert run(["batch", str(source), "-o", str(out), "--as-of", "2026-01-05"]) == 0
+    frame = pl.read_csv(out, infer_schema=False)
+    assert frame.get_column("order_id").to_list() == ["a\nb"]
+    assert frame.get_column("payment_due").to_list() == ["2026-01-21T00:00+00:00"]

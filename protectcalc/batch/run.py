@@ -2,18 +2,22 @@
 
 The input is read in chunks (``chunk_rows`` orders at a time) and each chunk is written
 before the next is read, so memory stays flat in the input size. In a chunk, orders are
-grouped by rule set and time zone; each group runs through the plan compiled to column
-expressions (:mod:`protectcalc.engine.columnar`); rows flagged for the scalar engine, and
-groups whose rule set cannot be compiled to columns, are computed one by one by the scalar
-engine (the same code as ``timeline``).
+grouped by rule set (every time zone at once: :mod:`protectcalc.engine.zonetable`); each
+group's text is parsed and checked in columns (refusals worded as the command line words
+them, :func:`refusal`), then runs through the plan compiled to column expressions
+(:mod:`protectcalc.engine.columnar`); rows flagged for the scalar engine, and groups whose
+rule set cannot be compiled to columns, are computed one by one by the scalar engine (the
+same code as ``timeline``).
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,9 +25,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from protectcalc.batch import rows as R
+from protectcalc.engine.columnar import TZ_COLUMN, ZONE_COLUMN, WorkingDays
+from protectcalc.engine.zonetable import ZoneTable
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import DisputeOutcome, PaymentMethod, Shipping
-from protectcalc.rules.plan import REPEATED_EVENTS, SINGLE_EVENTS
+from protectcalc.rules.plan import REPEATED_EVENTS, SINGLE_EVENTS, Plan
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 UTC_TYPE = pl.Datetime("us", "UTC")
@@ -39,7 +45,7 @@ class Options:
     now: datetime | None = None
     zone: ZoneInfo | None = None
     engine: str = "polars"
-    chunk_rows: int = 500_000
+    chunk_rows: int = 200_000
 
 
 @dataclass
@@ -89,17 +95,83 @@ def read_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
                 frame = pl.read_csv(source.read(), infer_schema=False)
                 yield from _checked(frame.iter_slices(chunk_rows))
                 return
-            lazy = pl.scan_csv(path, infer_schema=False)
-        elif kind == "jsonl":
-            lazy = pl.scan_ndjson(path, infer_schema_length=None)
-        else:
-            lazy = pl.scan_parquet(path)
+            yield from _csv_chunks(path, chunk_rows)
+            return
+        if kind == "parquet":
+            yield from _parquet_chunks(path, chunk_rows)
+            return
+        lazy = pl.scan_ndjson(path, infer_schema_length=None)
         R.check_columns(lazy.collect_schema().names())
         for batch in lazy.collect_batches(chunk_size=chunk_rows):
             yield _as_text(batch)
-    except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as error:
+    except (pl.exceptions.PolarsError, OSError, _ArrowError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError("INPUT", path, f"cannot be read ({first})") from None
+
+
+try:
+    from pyarrow import ArrowException as _ArrowError
+except ImportError:  # pragma: no cover - pyarrow comes with the batch extra
+
+    class _ArrowError(Exception):  # type: ignore[no-redef]
+        """Never raised: no pyarrow."""
+
+
+def _parquet_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """A Parquet file chunk by chunk, never more than one chunk in memory.
+
+    (Polars' ``collect_batches`` runs the whole scan ahead of the consumer and keeps every
+    batch it has read: memory grew with the input.)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as handle:
+        R.check_columns(handle.schema_arrow.names)
+        for batch in handle.iter_batches(batch_size=chunk_rows):
+            yield _as_text(_frame(pa.Table.from_batches([batch])))
+
+
+def _csv_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """A CSV file in chunks of text columns (an empty cell is null), one chunk in memory."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle), [])
+    R.check_columns(header)
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            null_values=[""],
+            strings_can_be_null=True,
+        ),
+    )
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    done = False
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= chunk_rows:
+            table = pa.Table.from_batches(pending, schema=reader.schema)
+            yield _as_text(_frame(table.slice(0, chunk_rows)))
+            done = True
+            rest = table.slice(chunk_rows)
+            pending, count = rest.to_batches(), rest.num_rows
+    if count or not done:
+        yield _as_text(_frame(pa.Table.from_batches(pending, schema=reader.schema)))
+
+
+def _frame(table: Any) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _checked(slices: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
@@ -111,31 +183,38 @@ def _checked(slices: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
 
 # --- columns from text, with the command line's strictness (anything unusual: scalar) -----------
 
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$"
-
 
 def _blank(column: pl.Expr) -> pl.Expr:
     text = column.str.strip_chars()
     return pl.when(text == "").then(None).otherwise(text)
 
 
-def parse_instant(column: pl.Expr, zone: str) -> tuple[pl.Expr, pl.Expr]:
-    """An event column as UTC instants; and where the plain fast path cannot read it."""
-    text = _blank(column)
+_STAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$"
+
+
+def parse_wall(text: pl.Expr) -> pl.Expr:
+    """Blanked text as a naive wall-clock time: only the plain ISO forms, others null."""
+    plain = text.str.contains(_STAMP)
+    size = text.str.len_bytes()
     spaced = text.str.replace(" ", "T", literal=True)
-    wall = (
-        pl.when(text.str.contains(_DATE))
+    return (
+        pl.when(plain & (size == 10))
         .then(text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
-        .when(text.str.contains(_TIME) & (text.str.len_chars() == 16))
+        .when(plain & (size == 16))
         .then(spaced.str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="us"))
-        .when(text.str.contains(_TIME))
+        .when(plain & (size == 19))
         .then(spaced.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"))
     )
-    local = wall.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
-    instant = local.dt.convert_time_zone("UTC")
+
+
+def parse_instant(text: pl.Expr, wall: pl.Expr, zones: ZoneTable) -> tuple[pl.Expr, pl.Expr]:
+    """A wall-clock column as UTC instants (the row's zone); and where the fast path fails."""
+    instant = zones.instant(pl.col(ZONE_COLUMN), wall)
     year = wall.dt.year()
-    bad = text.is_not_null() & (instant.is_null() | (year < 1970) | (year > 2199)).fill_null(True)
+    low, high = zones.years
+    bad = text.is_not_null() & (
+        instant.is_null() | (year < max(low, 1970)) | (year > min(high, 2199))
+    ).fill_null(True)
     return instant, bad
 
 
@@ -151,9 +230,11 @@ def _choice(column: pl.Expr, allowed: list[str]) -> tuple[pl.Expr, pl.Expr]:
     return text, text.is_not_null() & ~text.is_in(allowed)
 
 
-def _country(column: pl.Expr, known: list[str]) -> tuple[pl.Expr, pl.Expr]:
+def _country(column: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A country code upper-cased; flagged unless two ASCII letters (a code the holidays
+    package does not know is refused later, in :func:`refusal`, as the scalar engine does)."""
     text = _blank(column).str.to_uppercase()
-    return text, text.is_not_null() & ~text.is_in(known)
+    return text, text.is_not_null() & ~text.str.contains(r"^[A-Z]{2}$")
 
 
 def known_countries(values: list[str | None]) -> list[str]:
@@ -177,41 +258,48 @@ def known_countries(values: list[str | None]) -> list[str]:
 
 def prepare(
     frame: pl.LazyFrame,
-    zone: str,
+    zones: ZoneTable,
     names: list[str],
     width: int,
     countries: list[str],
     now: datetime,
     as_of: str | None,
-    rounds: int | None,
-    inputs_before: dict[str, dict[str, str]],
-    cap: int | None,
+    plan: Plan,
 ) -> pl.LazyFrame:
-    """The typed columns the compiled plan reads, and the ``_scalar`` flag of the fast checks."""
+    """The typed columns the compiled plan reads, and the ``_bad`` flag of the fast checks.
 
-    def raw(name: str) -> pl.Expr:
-        return pl.col(name) if name in names else pl.lit(None, dtype=pl.String)
+    In a few stages (blank text, wall-clock times, instants and flags, the order checks), so
+    that no stage recomputes what an earlier one gives.
+    """
+    events = list(SINGLE_EVENTS)
+    events += [f"{e}_{k}" for e in REPEATED_EVENTS for k in range(1, width + 1)]
+    given = [name for name in names if name in (*events, *R.SCALAR_COLUMNS)]
+    blank = frame.with_columns(_blank(pl.col(name)).alias(f"t__{name}") for name in given)
 
+    def text(name: str) -> pl.Expr:
+        return pl.col(f"t__{name}") if name in names else pl.lit(None, dtype=pl.String)
+
+    moment_text = pl.coalesce(text("as_of"), pl.lit(as_of, dtype=pl.String))
+    timed = [name for name in events if name in names]
+    walls = blank.with_columns(
+        *(parse_wall(text(name)).alias(f"w__{name}") for name in timed),
+        parse_wall(moment_text).alias("w__as_of"),
+        moment_text.alias("t__as_of"),
+    )
     bad: list[pl.Expr] = []
     exprs: list[pl.Expr] = []
-    for name in SINGLE_EVENTS:
-        instant, flag = parse_instant(raw(name), zone)
+    for name in events:
+        if name not in names:
+            exprs.append(pl.lit(None, dtype=UTC_TYPE).alias(f"ev_{name}"))
+            continue
+        instant, flag = parse_instant(text(name), pl.col(f"w__{name}"), zones)
         exprs.append(instant.alias(f"ev_{name}"))
         bad.append(flag)
     for event in REPEATED_EVENTS:
         gap: pl.Expr = pl.lit(False)
-        for k in range(1, width + 1):
-            column = raw(f"{event}_{k}")
-            instant, flag = parse_instant(column, zone)
-            exprs.append(instant.alias(f"ev_{event}_{k}"))
-            bad.append(flag)
-            if k > 1:
-                gap = gap | (
-                    _blank(raw(f"{event}_{k - 1}")).is_null() & _blank(column).is_not_null()
-                )
-        present = [
-            _blank(raw(f"{event}_{k}")).is_not_null().cast(pl.Int64) for k in range(1, width + 1)
-        ]
+        for k in range(2, width + 1):
+            gap = gap | (text(f"{event}_{k - 1}").is_null() & text(f"{event}_{k}").is_not_null())
+        present = [text(f"{event}_{k}").is_not_null().cast(pl.Int64) for k in range(1, width + 1)]
         exprs.append(
             (pl.sum_horizontal(*present) if present else pl.lit(0, dtype=pl.Int64))
             .cast(pl.Int64)
@@ -219,113 +307,245 @@ def prepare(
         )
         bad.append(gap)
     for name, low, high in (("processing_days", 0, 365), ("delivery_days", 1, 365)):
-        number, flag = _whole(raw(name), low, high)
+        number, flag = _whole(text(name), low, high)
         exprs.append(number.alias(f"in_{name}"))
         bad.append(flag)
-    ext = _blank(raw("extended"))
-    parts = ext.str.split("+").list.eval(
-        pl.element().str.strip_chars().cast(pl.Int64, strict=False)
-    )
-    ext_ok = (
-        ext.str.contains(r"^-?[0-9]{1,6}(\s*\+\s*-?[0-9]{1,6})*$")
-        & (parts.list.min() >= 1)
-        & (parts.list.max() <= 3650)
-    )
-    exprs += [
-        parts.list.sum().fill_null(0).cast(pl.Int64).alias("in_extended_sum"),
-        parts.list.len().fill_null(0).cast(pl.Int64).alias("in_extended_n"),
-    ]
-    bad.append(ext.is_not_null() & ~ext_ok.fill_null(False))
+    ext = text("extended")
+    if "extended" in names:
+        parts = ext.str.split("+").list.eval(
+            pl.element().str.strip_chars().cast(pl.Int64, strict=False)
+        )
+        ext_ok = (
+            ext.str.contains(r"^-?[0-9]{1,6}(\s*\+\s*-?[0-9]{1,6})*$")
+            & (parts.list.min() >= 1)
+            & (parts.list.max() <= 3650)
+        )
+        exprs += [
+            parts.list.sum().fill_null(0).cast(pl.Int64).alias("in_extended_sum"),
+            parts.list.len().fill_null(0).cast(pl.Int64).alias("in_extended_n"),
+            parts.list.eval(pl.element().cast(pl.String)).list.join("+").alias("in_extended_text"),
+        ]
+        bad.append(ext.is_not_null() & ~ext_ok.fill_null(False))
+    else:
+        exprs += [
+            pl.lit(0, dtype=pl.Int64).alias("in_extended_sum"),
+            pl.lit(0, dtype=pl.Int64).alias("in_extended_n"),
+            pl.lit(None, dtype=pl.String).alias("in_extended_text"),
+        ]
     for name, kind in (("dispute_outcome", DisputeOutcome), ("payment_method", PaymentMethod)):
-        text, flag = _choice(raw(name), [item.value for item in kind])
-        exprs.append(text.alias(f"in_{name}"))
+        choice, flag = _choice(text(name), [item.value for item in kind])
+        exprs.append(choice.alias(f"in_{name}"))
         bad.append(flag)
-    shipping, flag = _choice(raw("shipping"), [item.value for item in Shipping])
+    shipping, flag = _choice(text("shipping"), [item.value for item in Shipping])
     exprs.append(shipping.fill_null("standard").alias("in_shipping"))
     bad.append(flag)
-    buyer, flag = _country(raw("buyer_country"), countries)
+    buyer, flag = _country(text("buyer_country"))
     exprs.append(buyer.alias("in_buyer_country"))
     bad.append(flag)
-    seller, flag = _country(raw("seller_country"), countries)
+    seller, flag = _country(text("seller_country"))
     exprs.append(seller.fill_null("CN").alias("in_seller_country"))
     bad.append(flag)
-    bad.append(_blank(raw("buyer_subdivision")).is_not_null())
-    moment_text = pl.coalesce(_blank(raw("as_of")), pl.lit(as_of, dtype=pl.String))
-    moment, flag = parse_instant(moment_text, zone)
+    bad.append(text("buyer_subdivision").is_not_null())
+    moment, flag = parse_instant(pl.col("t__as_of"), pl.col("w__as_of"), zones)
     exprs.append(pl.coalesce(moment, pl.lit(now, dtype=UTC_TYPE)).alias("now"))
     bad.append(flag)
-    typed = frame.with_columns(exprs).with_columns(
-        pl.any_horizontal(*bad).fill_null(True).alias("_bad")
+    empty = ~pl.any_horizontal(text(name).is_not_null() for name in events)
+    typed = walls.with_columns(
+        *exprs, pl.any_horizontal(*bad).fill_null(True).alias("_bad"), empty.alias("_empty")
     )
-    return typed.with_columns(
-        (pl.col("_bad") | ~_order_ok(width, rounds, inputs_before, cap)).alias("_bad")
+    first, _ = refusal(width, plan, zones, countries)
+    return typed.with_columns(first.alias("_refused_at")).drop(
+        [f"t__{name}" for name in given] + [f"w__{name}" for name in timed]
     )
 
 
-def _order_ok(
-    width: int, rounds: int | None, inputs_before: dict[str, dict[str, str]], cap: int | None
-) -> pl.Expr:
-    """``order.check_order`` as one condition: True where it would accept the order."""
+EMPTY_ORDER = "ORDER: no order events given"
+"""The scalar engine's refusal of an order without events (``rows.scalar_row``)."""
+SCALAR_DECIDES = "\x00"
+"""The ``_refused`` value of a row whose refusal the columns do not word: the scalar engine's."""
+
+
+def show(instant: pl.Expr, zones: ZoneTable) -> pl.Expr:
+    """``order._show`` of an instant: its local date at midnight, else minutes and offset."""
+    local, offset = zones.local_and_text(pl.col(ZONE_COLUMN), instant)
+    text = local.dt.strftime("%Y-%m-%dT%H:%M")
+    midnight = (local.dt.epoch("us") % (86_400 * 1_000_000)) == 0
+    return pl.when(midnight).then(text.str.slice(0, 10)).otherwise(pl.concat_str(text, offset))
+
+
+def refusal(
+    width: int, plan: Plan, zones: ZoneTable, countries: list[str]
+) -> tuple[pl.Expr, pl.Expr]:
+    """``check_reads``, ``check_order`` and ``_check_given_calendars`` in columns.
+
+    Two expressions: the number of the first check that refuses the order (null where every
+    check accepts; cheap, for every row), and, from that number (``_refused_at``), the
+    message as the scalar engine words it, or :data:`SCALAR_DECIDES` where that check's
+    message is left to the scalar engine (for the few refused rows only). The checks run in
+    the scalar engine's order.
+    """
+    from protectcalc.errors import option_label
+
+    checks: list[tuple[pl.Expr, pl.Expr | None]] = []  # (refused, message or None)
 
     def ev(name: str) -> pl.Expr:
         return pl.col(f"ev_{name}")
 
-    def not_before(first: pl.Expr, later: pl.Expr) -> pl.Expr:
-        return (first.is_null() | later.is_null() | (later >= first)).fill_null(True)
+    def day(name: str) -> pl.Expr:
+        return zones.local_date(pl.col(ZONE_COLUMN), ev(name))
 
-    ok = pl.any_horizontal(
-        *(ev(n).is_not_null() for n in SINGLE_EVENTS),
-        pl.col("n_seller_responded") > 0,
-        pl.col("n_buyer_responded") > 0,
-    )
-    for first, later in (
-        ("placed", "paid"),
-        ("paid", "cancel_requested"),
-        ("placed", "cancel_requested"),
-    ):
-        ok = ok & not_before(ev(first), ev(later))
-    for name, befores in inputs_before.items():
+    def before_message(first: str, first_at: pl.Expr, later: str, later_at: pl.Expr) -> pl.Expr:
+        return pl.concat_str(
+            pl.lit(f"{later} "),
+            show(later_at, zones),
+            pl.lit(f": is before {option_label(first)} "),
+            show(first_at, zones),
+        )
+
+    def require_before(first: str, later: str) -> None:
+        refused = (ev(later) < ev(first)).fill_null(False)
+        checks.append((refused, before_message(first, ev(first), later, ev(later))))
+
+    def require_day(first: str, later: str, slack: int = 0) -> None:
+        limit = day(first) - pl.duration(days=slack) if slack else day(first)
+        refused = (day(later) < limit).fill_null(False)
+        checks.append((refused, before_message(first, ev(first), later, ev(later))))
+
+    def scalar(refused: pl.Expr) -> None:
+        checks.append((refused.fill_null(False), None))
+
+    # check_reads: an event the rule set does not read
+    for name in SINGLE_EVENTS:
+        if name not in plan.reads:
+            scalar(ev(name).is_not_null())
+    for name in REPEATED_EVENTS:
+        if name not in plan.reads:
+            scalar(pl.col(f"n_{name}") > 0)
+    # check_order
+    require_before("placed", "paid")
+    require_before("paid", "cancel_requested")
+    require_before("placed", "cancel_requested")
+    for name, spec in plan.inputs.items():
         if name not in SINGLE_EVENTS:
             continue
-        for later in befores:
-            if later in SINGLE_EVENTS:
-                ok = ok & (ev(name).is_null() | ev(later).is_null() | (ev(later) > ev(name)))
+        for later, problem in spec.before.items():
+            if later not in SINGLE_EVENTS:
+                scalar(pl.lit(True))
+                continue
+            refused = (ev(later) <= ev(name)).fill_null(False)
+            message = pl.concat_str(
+                pl.lit(f"{name} "),
+                show(ev(name), zones),
+                pl.lit(f": is not before {option_label(later)} "),
+                show(ev(later), zones),
+                pl.lit(f": {problem}"),
+            )
+            checks.append((refused, message))
     for first in ("placed", "paid"):
         for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
-            ok = ok & not_before(ev(first), ev(later))
+            require_before(first, later)
     for later in ("delivered", "confirmed", "dispute_opened"):
-        ok = ok & not_before(ev("shipped"), ev(later))
+        require_before("shipped", later)
+    for first in ("placed", "paid"):
+        require_day(first, "estimated_delivery")
+        for later in ("seller_contacted", "return_submitted"):
+            require_before(first, later)
+    require_day("placed", "transaction_posted")
+    require_day("paid", "transaction_posted", slack=1)
+    require_before("dispute_opened", "claim_escalated")
     seller, buyer = pl.col("n_seller_responded"), pl.col("n_buyer_responded")
-    no_dispute = ev("dispute_opened").is_null()
-    ok = ok & ~(
-        no_dispute
+    asked = pl.col("n_mediator_asked")
+    opened = ev("dispute_opened").is_not_null()
+    scalar(
+        ~opened
         & (
             (seller > 0)
             | (buyer > 0)
             | ev("escalated").is_not_null()
+            | (asked > 0)
+            | ev("claim_escalated").is_not_null()
             | ev("dispute_closed").is_not_null()
         )
     )
-    if rounds is not None:
-        ok = ok & ~(ev("dispute_opened").is_not_null() & ((seller > rounds) | (buyer > rounds)))
-    opened = ev("dispute_opened").is_not_null()
-    ok = ok & ~(opened & ((buyer > seller) | (seller > buyer + 1)))
+    # _check_rounds and _check_questions: left to the scalar engine
+    if plan.rounds is not None:
+        scalar(opened & ((seller > plan.rounds) | (buyer > plan.rounds)))
+    scalar(opened & ((buyer > seller) | (seller > buyer + 1)))
+
+    def out_of_order(first: pl.Expr, later: pl.Expr) -> pl.Expr:
+        return (later < first).fill_null(False)
+
     previous = ev("dispute_opened")
     for k in range(1, width + 1):
         s_k, b_k = ev(f"seller_responded_{k}"), ev(f"buyer_responded_{k}")
-        ok = ok & not_before(previous, s_k)
+        scalar(opened & out_of_order(previous, s_k))
         previous = pl.coalesce(s_k, previous)
-        ok = ok & not_before(previous, b_k)
+        scalar(opened & out_of_order(previous, b_k))
         previous = pl.coalesce(b_k, previous)
-    ok = ok & not_before(previous, ev("escalated")) & not_before(previous, ev("dispute_closed"))
-    ok = ok & not_before(ev("escalated"), ev("dispute_closed"))
-    ok = ok & ~(pl.col("in_dispute_outcome").is_not_null() & ev("dispute_closed").is_null())
-    ok = ok & ~(pl.col("in_processing_days").is_not_null() & ev("paid").is_null())
-    ok = ok & ~(pl.col("in_delivery_days").is_not_null() & ev("shipped").is_null())
-    ok = ok & ~((pl.col("in_extended_n") > 0) & pl.col("in_delivery_days").is_null())
-    if cap is not None:
-        ok = ok & ~(pl.col("in_extended_sum") > cap)
-    return ok.fill_null(False)
+    for name in ("escalated", "dispute_closed"):
+        scalar(opened & out_of_order(previous, ev(name)))
+    scalar(opened & out_of_order(ev("escalated"), ev("dispute_closed")))
+    scalar(opened & (asked > 0) & ev("escalated").is_null())
+    previous = ev("escalated")
+    for k in range(1, width + 1):
+        question = ev(f"mediator_asked_{k}")
+        scalar(opened & out_of_order(previous, question))
+        previous = pl.coalesce(question, previous)
+    scalar(pl.col("in_dispute_outcome").is_not_null() & ev("dispute_closed").is_null())
+    scalar(pl.col("in_processing_days").is_not_null() & ev("paid").is_null())
+    scalar(pl.col("in_delivery_days").is_not_null() & ev("shipped").is_null())
+    scalar((pl.col("in_extended_n") > 0) & pl.col("in_delivery_days").is_null())
+    cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
+    if cap_rule is not None:
+        limit = plan.rules[cap_rule].low
+        cited = ", ".join(dict.fromkeys(src.short for src in plan.rules[cap_rule].sources))
+        total = pl.col("in_extended_sum")
+        message = pl.concat_str(
+            pl.lit("extended "),
+            pl.col("in_extended_text"),
+            pl.lit(": adds up to "),
+            total.cast(pl.String),
+            pl.lit(f" days; the seller can extend protection by {limit} days at most ({cited})"),
+        )
+        checks.append(((total > limit).fill_null(False), message))
+    # _check_given_calendars: a country the holidays package does not know
+    for column, default in (("buyer_country", None), ("seller_country", "CN")):
+        value = pl.col(f"in_{column}")
+        refused = value.is_not_null() & ~value.is_in(countries)
+        if default is not None:
+            refused = refused & (value != default)
+        words = _country_messages(column)
+        checks.append(
+            (
+                refused.fill_null(False),
+                pl.concat_str(pl.lit(f"{column} "), value, pl.lit(words)),
+            )
+        )
+    # flat coalesces: a chain of a hundred nested when/then costs far more to evaluate
+    first_failed = pl.coalesce(
+        pl.when(failed).then(pl.lit(index, dtype=pl.Int32))
+        for index, (failed, _) in enumerate(checks)
+    )
+    at = pl.col("_refused_at")
+    words_of_first = pl.coalesce(
+        pl.when(at == index).then(pl.lit(SCALAR_DECIDES) if wording is None else wording)
+        for index, (_, wording) in enumerate(checks)
+    )
+    return first_failed, words_of_first
+
+
+def _country_messages(column: str) -> str:
+    """What follows ``buyer_country XX`` in the scalar engine's refusal of an unknown code."""
+    from protectcalc.calendars import CalendarChoice, check_calendar
+
+    try:
+        check_calendar(CalendarChoice("XX", field=column))
+    except InputError as error:
+        text = error.describe(column)
+        prefix = f"{column} XX"
+        if text.startswith(prefix) and "XX" not in text[len(prefix) :]:
+            return text[len(prefix) :]
+    raise AssertionError("the holidays package knows XX")  # pragma: no cover
 
 
 # --- one chunk ----------------------------------------------------------------------------------
@@ -337,7 +557,7 @@ def evaluate_chunk(
     """Output rows for a chunk of text rows (``offset``: rows before it, for row numbers)."""
     from protectcalc.cli.shell import now as clock_now
     from protectcalc.cli.shell import system_zone
-    from protectcalc.engine.columnar import OutputCompiler, Unsupported, WorkingDays
+    from protectcalc.engine.columnar import Unsupported
     from protectcalc.rules import load_rule_set, parse_readings
 
     now = options.now or clock_now()
@@ -352,7 +572,7 @@ def evaluate_chunk(
     tz_col = _blank(pl.col("tz")) if "tz" in names else pl.lit(None, dtype=pl.String)
     keyed = frame.with_columns(
         rules_col.fill_null(options.rules or "aliexpress").alias("_rules"),
-        tz_col.fill_null(default_zone.key).alias("_tz"),
+        tz_col.fill_null(default_zone.key).alias(TZ_COLUMN),
     )
     countries_raw: list[str | None] = []
     for column in ("buyer_country", "seller_country"):
@@ -360,57 +580,83 @@ def evaluate_chunk(
             countries_raw += frame.get_column(column).unique().to_list()
     countries = known_countries([*countries_raw, "CN"])
     milestone_ids = _milestone_ids(keyed, options)
-    years = _years(keyed, names)
-    calendars = WorkingDays(years)
-    for country in [None, *countries]:
-        calendars.add(country)
+    years = _years(keyed, names, now)
+    calendars = _working_days(years, tuple(countries))
+    zones = _zone_table(keyed.get_column(TZ_COLUMN).unique().to_list(), years)
+    keyed = keyed.with_columns(
+        pl.col(TZ_COLUMN)
+        .replace_strict(zones.ids, default=None, return_dtype=pl.Int64)
+        .alias(ZONE_COLUMN)
+    )
     fast: list[pl.DataFrame] = []
     scalar_rows: list[pl.DataFrame] = []
-    for (rules_name, zone_name), group in keyed.group_by(["_rules", "_tz"], maintain_order=True):
+    flagged: list[pl.DataFrame] = []  # row numbers for the scalar engine
+    errors_only: list[pl.DataFrame] = []  # refused orders: row, id, error
+    for (rules_name,), group in keyed.group_by(["_rules"], maintain_order=True):
         try:
-            from protectcalc.clock import parse_zone
-
-            parse_zone(str(zone_name))
             rule_set = load_rule_set(str(rules_name), parse_readings(options.readings))
             plan = rule_set.plan_for(None)
             rounds_width = max(width, plan.rounds or 0)
-            compiler = OutputCompiler(plan, str(zone_name), rounds_width, calendars, countries)
-            cap_rule = plan.inputs["extended"].cap if "extended" in plan.inputs else None
-            cap = plan.rules[cap_rule].low if cap_rule else None
-            before = {name: dict(spec.before) for name, spec in plan.inputs.items()}
-            typed = prepare(
-                group.lazy(),
-                str(zone_name),
-                names,
+            stages, columns, fallback = _compiled(
+                rule_set,
                 rounds_width,
-                countries,
-                now,
-                options.as_of,
-                plan.rounds,
-                before,
-                cap,
+                zones,
+                calendars,
+                tuple(countries),
+                tuple(milestone_ids),
             )
-            compiler.compile()
-            columns, fallback = compiler.outputs(milestone_ids)
-            # Stage by stage, eagerly: each stage is one parallel with_columns; a lazy chain
-            # of eighty wide stages costs the optimizer far more than it saves.
-            staged = typed.collect()
-            for stage in compiler.stages:
-                staged = staged.with_columns(stage)
-            fast.append(
-                staged.select(
-                    pl.col("_row"), *columns, (fallback | pl.col("_bad")).alias("_scalar")
-                )
-            )
-        except (InputError, RuleSetError, Unsupported, pl.exceptions.PolarsError):
+        except (InputError, RuleSetError, Unsupported):
             scalar_rows.append(group)
+            continue
+        lazy = group.lazy().with_columns(
+            pl.col(ZONE_COLUMN).is_null().alias("_no_zone"), pl.col(ZONE_COLUMN).fill_null(0)
+        )
+        typed = prepare(
+            lazy,
+            zones,
+            names,
+            rounds_width,
+            countries,
+            now,
+            options.as_of,
+            plan,
+        )
+        typed_rows = typed.collect(optimizations=_FLAGS)
+        # what the columns cannot read goes to the scalar engine; refused orders get their
+        # message (from the few refused rows only); the rest runs through the compiled plan
+        empty = pl.col("_empty")
+        unread = ~empty & (pl.col("_bad") | pl.col("_no_zone"))
+        refused = ~empty & ~unread & pl.col("_refused_at").is_not_null()
+        unread_rows = typed_rows.filter(unread).select("_row")
+        _, message = refusal(rounds_width, plan, zones, countries)
+        refusals = typed_rows.filter(refused).select("_row", R.ID_COLUMN, message.alias("error"))
+        scalar_refusals = refusals.filter(pl.col("error") == SCALAR_DECIDES).select("_row")
+        refusals = refusals.filter(pl.col("error") != SCALAR_DECIDES)
+        empties = typed_rows.filter(empty).select(
+            "_row", R.ID_COLUMN, pl.lit(EMPTY_ORDER).alias("error")
+        )
+        flagged.extend((unread_rows, scalar_refusals))
+        errors_only.extend((refusals, empties))
+        good = typed_rows.filter(~empty & ~unread & ~refused)
+        final = [pl.col("_row"), *columns, fallback.alias("_scalar")]
+        fast.append(_run_stages(good, stages, final))
     parts: list[pl.DataFrame] = []
     if fast:
         done = pl.concat(fast, how="vertical_relaxed")
-        flagged = done.filter(pl.col("_scalar"))
+        flagged.append(done.filter(pl.col("_scalar")).select("_row"))
         parts.append(done.filter(~pl.col("_scalar")).drop("_scalar"))
-        if flagged.height:
-            scalar_rows.append(frame.join(flagged.select("_row"), on="_row", how="semi"))
+    if flagged:
+        rows = pl.concat(flagged)
+        if rows.height:
+            scalar_rows.append(frame.join(rows, on="_row", how="semi"))
+    for refused_rows in errors_only:
+        parts.append(
+            refused_rows.with_columns(
+                pl.lit(None, dtype=pl.String).alias(c)
+                for c in R.output_columns(milestone_ids)
+                if c not in (R.ID_COLUMN, "error")
+            )
+        )
     for group in scalar_rows:
         parts.append(_scalar(group, options, now, default_zone, milestone_ids, names))
     stats.scalar += sum(group.height for group in scalar_rows)
@@ -427,6 +673,103 @@ def evaluate_chunk(
     stats.failed += errors.height
     stats.orders += result.height
     return result.drop("_row")
+
+
+def _run_stages(
+    frame: pl.DataFrame, stages: list[list[pl.Expr]], final: list[pl.Expr]
+) -> pl.DataFrame:
+    """The compiled stages over a frame, eagerly: each one ``with_columns`` that Polars runs
+    in parallel (one lazy chain of a hundred wide stages costs seconds of planning whatever
+    the number of rows; slices of the frame in threads were measured slower, not faster)."""
+    for stage in merge_stages(stages):
+        frame = frame.with_columns(stage)
+    return frame.select(final)
+
+
+def merge_stages(stages: list[list[pl.Expr]]) -> list[list[pl.Expr]]:
+    """Consecutive stages that do not read each other's columns, as one ``with_columns``.
+
+    Every ``with_columns`` costs a few milliseconds whatever its size; merged, the same
+    expressions run in fewer and wider (more parallel) stages.
+    """
+    merged: list[list[pl.Expr]] = []
+    written: set[str] = set()
+    for stage in stages:
+        names = {expr.meta.output_name() for expr in stage}
+        reads = {name for expr in stage for name in expr.meta.root_names()}
+        if merged and not (reads & written) and not (names & written):
+            merged[-1] = [*merged[-1], *stage]
+            written |= names
+        else:
+            merged.append(list(stage))
+            written = set(names)
+    return merged
+
+
+@lru_cache(maxsize=4)
+def _working_days(years: tuple[int, int], countries: tuple[str, ...]) -> WorkingDays:
+    """Every calendar's working days (built once per run for the same years and countries)."""
+    calendars = WorkingDays(years)
+    for country in [None, *countries]:
+        calendars.add(country)
+    return calendars
+
+
+Compiled = tuple[list[list[pl.Expr]], list[pl.Expr], pl.Expr]
+_COMPILED: dict[tuple[Any, ...], tuple[Any, Compiled]] = {}
+
+
+def _compiled(
+    rule_set: Any,
+    rounds_width: int,
+    zones: ZoneTable,
+    calendars: WorkingDays,
+    countries: tuple[str, ...],
+    milestone_ids: tuple[str, ...],
+) -> Compiled:
+    """A rule set compiled to stages, output columns and the fallback flag.
+
+    Kept for the next chunks: the loader gives the same rule-set object until its file
+    changes, and the tables are cached too, so a run compiles each rule set once.
+    """
+    from protectcalc.engine.columnar import OutputCompiler
+
+    key = (id(rule_set), rounds_width, id(zones), id(calendars), countries, milestone_ids)
+    found = _COMPILED.get(key)
+    owners = (rule_set, zones, calendars)  # kept with the entry, so no id is reused
+    if found is not None and all(a is b for a, b in zip(found[0], owners, strict=True)):
+        return found[1]
+    plan = rule_set.plan_for(None)
+    compiler = OutputCompiler(plan, zones, rounds_width, calendars, list(countries))
+    compiler.compile()
+    columns, fallback = compiler.outputs(list(milestone_ids))
+    if len(_COMPILED) >= 8:
+        _COMPILED.clear()
+    result = (compiler.stages, columns, fallback)
+    _COMPILED[key] = (owners, result)
+    return result
+
+
+def _zone_table(values: list[str | None], years: tuple[int, int]) -> ZoneTable:
+    """The zones named in a chunk that ``parse_zone`` accepts (the others: scalar rows)."""
+    from protectcalc.clock import parse_zone
+
+    good: list[str] = []
+    for value in values:
+        if value is None:
+            continue
+        try:
+            zone = parse_zone(value)
+        except InputError:
+            continue
+        if zone.key == value:
+            good.append(value)
+    return _cached_table(tuple(sorted(good)), (years[0] - 1, years[1] + 1))
+
+
+@lru_cache(maxsize=8)
+def _cached_table(zones: tuple[str, ...], years: tuple[int, int]) -> ZoneTable:
+    return ZoneTable(list(zones), years)
 
 
 def _scalar(
@@ -470,9 +813,12 @@ def _milestone_ids(keyed: pl.DataFrame, options: Options) -> list[str]:
     return found
 
 
-def _years(keyed: pl.DataFrame, names: list[str]) -> tuple[int, int]:
-    years: list[int] = []
-    for name in SINGLE_EVENTS:
+def _years(keyed: pl.DataFrame, names: list[str], now: datetime) -> tuple[int, int]:
+    """The years of the chunk's dates (at least the year of ``now``), plus two after."""
+    years: list[int] = [now.year]
+    events = [*SINGLE_EVENTS, "as_of"]
+    events += [n for n in names if R.repeated_width([n], n.rsplit("_", 1)[0]) > 0]
+    for name in events:
         if name in names:
             found = keyed.get_column(name).str.slice(0, 4).cast(pl.Int64, strict=False)
             years += [y for y in (found.min(), found.max()) if isinstance(y, int)]
@@ -496,10 +842,16 @@ def run_batch(
     try:
         for chunk in read_chunks(source, options.chunk_rows):
             result = evaluate_chunk(chunk, options, stats, offset)
-            offset += chunk.height
+            done = chunk.height
+            offset += done
             writer.write(result)
+            del result, chunk
+            # The chunk's frames sit in reference cycles that Python's collector seldom
+            # visits (few Python objects, much native memory): without this, memory grew
+            # by a chunk's worth every chunk or two.
+            gc.collect()
             if progress is not None:
-                progress(chunk.height)
+                progress(done)
         finished = True
     finally:
         writer.close(finished)

@@ -5,12 +5,14 @@ that the scalar engine compiles to closures are compiled here to column expressi
 the scalar engine's semantics (SPEC 2: instants compare as instants, N days are N x 24 h of
 elapsed time, absent values propagate, a comparison with an absent value is false, a name
 is looked up as the scalar scope looks it up: events, inputs, milestones computed so far,
-cycle facts, rules). :func:`evaluate` takes the orders of one rule set and one time zone
-and returns one output row per order (the columns of :mod:`protectcalc.batch.rows`), plus a
-``_scalar`` flag on every row that must be computed by the scalar engine instead.
+cycle facts, rules). :class:`OutputCompiler` gives, for the orders of one rule set (any
+mix of time zones), the stages and the output columns of one output row per order (the
+columns of :mod:`protectcalc.batch.rows`), plus a ``_scalar`` flag on every row that must be
+computed by the scalar engine instead.
 
 Internally every instant is ``Datetime("us", "UTC")``; local dates and output text use the
-partition's zone (one zone per call: the caller groups orders by zone). Business days come
+row's zone through a :class:`ZoneTable` (per-row UTC offsets; the ``_zone`` column holds the
+zone's number in it, ``_tz`` its name). Business days come
 from the ``holidays`` package's own ``is_working_day`` answers, as one sorted array of
 working days per calendar, searched per row (``search_sorted``), so make-up working days
 (China's working Saturdays) count exactly as the scalar engine counts them.
@@ -37,6 +39,7 @@ from typing import Any
 
 import polars as pl
 
+from protectcalc.engine.zonetable import ZoneTable
 from protectcalc.rules.expr import Node, Template, parse, template
 from protectcalc.rules.plan import (
     REPEATED_EVENTS,
@@ -49,6 +52,10 @@ from protectcalc.rules.plan import (
 from protectcalc.rules.schema import Calendar, Rule, Unit
 
 UTC_TYPE = pl.Datetime("us", "UTC")
+ZONE_COLUMN = "_zone"
+"""The row's zone as a number of the :class:`ZoneTable`."""
+TZ_COLUMN = "_tz"
+"""The row's zone name."""
 DAY_US = 86_400_000_000
 STRING_INPUTS = (
     "dispute_outcome",
@@ -144,9 +151,10 @@ def _lit_duration(span: timedelta) -> pl.Expr:
 class Ctx:
     """What names mean while compiling one partition (the scalar ``_Scope``, as columns)."""
 
-    def __init__(self, plan: Plan, zone: str, rounds_width: int) -> None:
+    def __init__(self, plan: Plan, zones: ZoneTable, rounds_width: int) -> None:
         self.plan = plan
-        self.zone = zone
+        self.zones = zones
+        self.zone = pl.col(ZONE_COLUMN)
         self.rounds_width = rounds_width
         self.milestones: dict[str, Mil] = {}
         self.facts: dict[str, Fact] = {}
@@ -155,14 +163,11 @@ class Ctx:
         self.seq: pl.Expr = pl.lit(0, dtype=pl.Int64)
 
     def local_date(self, instant: pl.Expr) -> pl.Expr:
-        return instant.dt.convert_time_zone(self.zone).dt.date()
+        return self.zones.local_date(self.zone, instant)
 
     def begins(self, day: pl.Expr) -> pl.Expr:
         """The first instant of a local day (null in a midnight gap: the row falls back)."""
-        naive = day.cast(pl.Datetime("us"))
-        return naive.dt.replace_time_zone(
-            self.zone, ambiguous="earliest", non_existent="null"
-        ).dt.convert_time_zone("UTC")
+        return self.zones.day_start(self.zone, day)
 
     def lookup(self, name: str) -> V:
         if name in self.locals:
@@ -459,12 +464,20 @@ def call(ctx: Ctx, name: str, args: list[V], nodes: Sequence[Node]) -> V:
             number = number_of(value)
             return _const(0) if number.kind == "null" else V(INT, number.e().fill_null(0))
         case "item":
-            if args[0].kind != "list" or nodes[1].kind != "const":
-                raise Unsupported("item() with a computed position")
-            position = nodes[1].value
-            if not isinstance(position, int) or not 1 <= position <= len(args[0].items):
+            if args[0].kind != "list":
+                raise Unsupported("item() of something other than a repeated event")
+            if nodes[1].kind == "const":
+                position = nodes[1].value
+                if not isinstance(position, int) or not 1 <= position <= len(args[0].items):
+                    return NULL
+                return V(INSTANT, args[0].items[position - 1])
+            index = number_of(args[1])
+            if index.kind != INT:
                 return NULL
-            return V(INSTANT, args[0].items[position - 1])
+            picked: pl.Expr = pl.lit(None, dtype=UTC_TYPE)
+            for k, item in reversed(list(enumerate(args[0].items, 1))):
+                picked = pl.when(index.e() == k).then(item).otherwise(picked)
+            return V(INSTANT, picked)
         case "days" | "hours":
             number = number_of(args[0])
             if number.kind == "null":
@@ -666,14 +679,19 @@ class PlanCompiler:
     """Compile one plan for one zone into stages of ``with_columns``."""
 
     def __init__(
-        self, plan: Plan, zone: str, rounds_width: int, calendars: WorkingDays, countries: list[str]
+        self,
+        plan: Plan,
+        zones: ZoneTable,
+        rounds_width: int,
+        calendars: WorkingDays,
+        countries: list[str],
     ) -> None:
         from protectcalc.rules.plan import _boundaries
 
         if _boundaries(plan.rules):
             raise Unsupported("effective periods (dated readings)")
         self.plan = plan
-        self.ctx = Ctx(plan, zone, rounds_width)
+        self.ctx = Ctx(plan, zones, rounds_width)
         self.cal = calendars
         self.countries = countries
         self.stages: list[list[pl.Expr]] = []
@@ -707,6 +725,19 @@ class PlanCompiler:
             exprs.append((used & mil.present).fill_null(False).alias(f"{prefix}uses__{rule_id}"))
             uses[rule_id] = pl.col(f"{prefix}uses__{rule_id}")
         self.stages.append(exprs)
+        zones = self.ctx.zones
+        self.fallback.append(
+            pl.col(prefix + "present")
+            & (
+                zones.outside(pl.col(prefix + "at"))
+                | zones.outside(pl.col(prefix + "begins"))
+                | (
+                    pl.col(prefix + "at").is_null()
+                    & pl.col(prefix + "day").is_not_null()
+                    & pl.col(prefix + "begins").is_null()
+                )
+            )
+        )
         stored = Mil(
             present=pl.col(prefix + "present"),
             at=pl.col(prefix + "at"),
@@ -851,9 +882,8 @@ class PlanCompiler:
             given_start = instant_of(expression(ctx, case.spec.start))
             if given_start.kind != "null":
                 start = pl.coalesce(given_start.e(), anchor)
+        # a business-day date whose midnight is skipped: the row falls back (``_store``)
         begins = ctx.begins(day) if calendar is not None else pl.lit(None, dtype=UTC_TYPE)
-        if calendar is not None:
-            self.fallback.append(ok & when & begins.is_null())
         mil = Mil(ok, at, day, begins, projected, start, self._uses(rule_ids))
         return when & ok, mil, calendar
 
@@ -892,7 +922,22 @@ class PlanCompiler:
             )
         self._store(node.id, result)
         for used, calendar in calendar_used:
-            self.bd.append(replace(calendar, used=used.fill_null(False)))
+            key = f"bdu__{len(self.bd)}__"
+            self.stages.append(
+                [
+                    used.fill_null(False).alias(key + "used"),
+                    calendar.first_year.alias(key + "first"),
+                    calendar.day_year.alias(key + "year"),
+                ]
+            )
+            self.bd.append(
+                replace(
+                    calendar,
+                    used=pl.col(key + "used"),
+                    first_year=pl.col(key + "first"),
+                    day_year=pl.col(key + "year"),
+                )
+            )
 
     def _cycle(self, node: CycleNode) -> None:
         ctx = self.ctx
@@ -1100,7 +1145,7 @@ class PlanCompiler:
             .when(use_limit)
             .then(start_proj)
             .when(use_last)
-            .then(pl.col("c__last_proj"))
+            .then(pl.col("c__last_proj") | pl.lit(node.end_last_projected))
             .otherwise(False)
         )
         present_ = has_given | use_limit | use_last
@@ -1138,15 +1183,12 @@ def step_plan_text(node: CycleNode, step_id: str) -> str:
 # --- phase, next action, summary, warnings: the output row --------------------------------------
 
 
-def iso(instant: pl.Expr, zone: str) -> pl.Expr:
+def iso(instant: pl.Expr, ctx: Ctx) -> pl.Expr:
     """``jsonout.iso``: ISO 8601 with the offset, to the minute unless seconds are set."""
-    local = instant.dt.convert_time_zone(zone)
-    seconds = (local.dt.second() != 0) | (local.dt.microsecond() != 0)
-    return (
-        pl.when(seconds)
-        .then(local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z"))
-        .otherwise(local.dt.strftime("%Y-%m-%dT%H:%M%:z"))
-    )
+    local, offset_text = ctx.zones.local_and_text(ctx.zone, instant)
+    text = local.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    seconds = (local.dt.epoch("us") % 60_000_000) != 0
+    return pl.concat_str(pl.when(seconds).then(text).otherwise(text.str.slice(0, 16)), offset_text)
 
 
 class OutputCompiler(PlanCompiler):
@@ -1158,7 +1200,7 @@ class OutputCompiler(PlanCompiler):
             return pl.lit(None, dtype=pl.String)
         text = (
             pl.when(mil.at.is_not_null())
-            .then(iso(mil.at, self.ctx.zone))
+            .then(iso(mil.at, self.ctx))
             .otherwise(mil.day.dt.strftime("%Y-%m-%d"))
         )
         return pl.when(mil.present).then(text).otherwise(None)
@@ -1196,19 +1238,21 @@ class OutputCompiler(PlanCompiler):
         columns = [
             pl.col("order_id"),
             pl.lit(self.plan.rules.label).alias("rules"),
-            pl.lit(ctx.zone).alias("timezone"),
+            pl.col(TZ_COLUMN).alias("timezone"),
             pl.col("o__phase").alias("phase"),
             *(self.milestone_value(m).alias(milestone_column(m)) for m in milestone_ids),
             next_milestone.alias("next_milestone"),
-            iso(deadline, ctx.zone).alias("next_deadline"),
-            iso(act_by, ctx.zone).alias("next_act_by"),
+            iso(deadline, ctx).alias("next_deadline"),
+            iso(act_by, ctx).alias("next_act_by"),
             *summary,
             warnings.alias("warnings"),
             pl.lit(None, dtype=pl.String).alias("error"),
         ]
-        fallback = pl.lit(False)
-        for flag in [*self.fallback, warn_fallback]:
-            fallback = fallback | flag.fill_null(False)
+        flags = [*self.fallback, warn_fallback]
+        self.stages.append(
+            [flag.fill_null(False).alias(f"fb__{i}") for i, flag in enumerate(flags)]
+        )
+        fallback = pl.any_horizontal(pl.col(f"fb__{i}") for i in range(len(flags)))
         return columns, fallback
 
     def _find(self, milestone_id: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -1279,16 +1323,14 @@ class OutputCompiler(PlanCompiler):
         none = pl.lit(None, dtype=pl.String)
         end, safe, escalation = get("protection_end"), get("safe_dispute_date"), get("escalation")
         out = [
-            (pl.when(end.present).then(iso(end.at, ctx.zone)) if end else none).alias(
+            (pl.when(end.present).then(iso(end.at, ctx)) if end else none).alias(
                 "summary_protection_end"
             ),
             (pl.when(safe.present).then(safe.day.dt.strftime("%Y-%m-%d")) if safe else none).alias(
                 "summary_safe_dispute_date"
             ),
             (
-                pl.when(escalation.present).then(iso(escalation.at, ctx.zone))
-                if escalation
-                else none
+                pl.when(escalation.present).then(iso(escalation.at, ctx)) if escalation else none
             ).alias("summary_escalation"),
         ]
         total: pl.Expr = pl.lit(None, dtype=pl.Int64)
@@ -1341,6 +1383,17 @@ class OutputCompiler(PlanCompiler):
             pieces.extend(((end + offset, n), code) for n, code in enumerate(builders[name]()))
         if fact_slots:
             assert fact_group is not None
+            self.stages.append(
+                [
+                    expr.alias(f"wf__{i}__{part}")
+                    for i, (fires, seq, _) in enumerate(fact_slots)
+                    for part, expr in (("fires", fires.fill_null(False)), ("seq", seq))
+                ]
+            )
+            fact_slots = [
+                (pl.col(f"wf__{i}__fires"), pl.col(f"wf__{i}__seq"), code)
+                for i, (_, _, code) in enumerate(fact_slots)
+            ]
             for position in range(len(fact_slots)):
                 slot: pl.Expr = pl.lit(None, dtype=pl.String)
                 for i, (fires, seq, fact_code) in enumerate(fact_slots):
@@ -1357,7 +1410,10 @@ class OutputCompiler(PlanCompiler):
                     )
                 pieces.append(((fact_group, -1_000 + position), slot))
         pieces.sort(key=lambda pair: pair[0])
-        codes = pl.concat_str([code for _, code in pieces], separator=" ", ignore_nulls=True)
+        self.stages.append([code.alias(f"wp__{i}") for i, (_, code) in enumerate(pieces)])
+        codes = pl.concat_str(
+            [pl.col(f"wp__{i}") for i in range(len(pieces))], separator=" ", ignore_nulls=True
+        )
         return pl.coalesce(codes, pl.lit("")), fallback
 
     def _calendar_warnings(self) -> list[pl.Expr]:
@@ -1387,6 +1443,21 @@ class OutputCompiler(PlanCompiler):
                 match = entry.country.is_null() if name is None else entry.country == name
                 outside = (entry.first_year < first) | (entry.day_year > final)
                 self.fallback.append(entry.used & match.fill_null(False) & outside)
+        stage: list[pl.Expr] = []
+        for i, key in enumerate(keys):
+            for part, expr in zip(("unconfirmed", "country", "low", "high"), key, strict=True):
+                stage.append(expr.alias(f"wc__{i}__{part}"))
+        if stage:
+            self.stages.append(stage)
+        keys = [
+            (
+                pl.col(f"wc__{i}__unconfirmed"),
+                pl.col(f"wc__{i}__country"),
+                pl.col(f"wc__{i}__low"),
+                pl.col(f"wc__{i}__high"),
+            )
+            for i in range(len(keys))
+        ]
         for i, (unconfirmed, key_country, low, high) in enumerate(keys):
             seen = pl.lit(False)
             for other, o_country, o_low, o_high in keys[:i]:
