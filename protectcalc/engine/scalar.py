@@ -109,9 +109,11 @@ class _RuleNamespace:
 class _Scope:
     """What the plan's expressions read for one order (see rules/expr.py).
 
-    ``env`` holds every name but the locals, already resolved by precedence (values, then
-    milestones, then cycle facts, then rules, then ``now``, then tables), so that a compiled
-    name is one dict read; the setters below keep it in step with what the engine computes.
+    ``env`` holds every name but the locals, already resolved by precedence (the order's
+    values, then milestones, then cycle facts, then rules, then ``now``, then tables), so that
+    a compiled name is one dict read; the setters below keep it in step with what the engine
+    computes. An order's value (an event, an input) is never shadowed, so ``env`` also
+    answers for the values.
     """
 
     def __init__(self, order: Order, plan: Plan, as_of: datetime) -> None:
@@ -139,7 +141,7 @@ class _Scope:
         )
         self.rule_values = names.rule_values
         values["rules"] = names.namespace
-        self.values = values
+        self.value_names = values.keys()
         self.env: dict[str, Any] = names.base.copy()
         if names.now_free:
             self.env["now"] = as_of
@@ -155,17 +157,17 @@ class _Scope:
         return self
 
     def set_value(self, name: str, value: Any) -> None:
-        self.values[name] = value
+        assert name in self.value_names
         self.env[name] = value
 
     def set_milestone(self, milestone_id: str, milestone: Milestone) -> None:
         self.milestones[milestone_id] = milestone
-        if milestone_id not in self.values:
+        if milestone_id not in self.value_names:
             self.env[milestone_id] = milestone
 
     def drop_milestone(self, milestone_id: str) -> None:
         del self.milestones[milestone_id]
-        if milestone_id not in self.values:
+        if milestone_id not in self.value_names:
             self.env[milestone_id] = self._below_milestones(milestone_id)
 
     def add_fact(self, name: str, fact: Missed) -> None:
@@ -173,7 +175,7 @@ class _Scope:
         if name in self.facts:
             return
         self.facts[name] = fact
-        if name not in self.values and name not in self.milestones:
+        if name not in self.value_names and name not in self.milestones:
             self.env[name] = fact
 
     def _below_milestones(self, name: str) -> Any:
@@ -345,7 +347,7 @@ def _evaluate_case(
     spec = node.spec
     actor = Actor(spec.actor)
     if case.event is not None:
-        given = scope.values.get(case.event)
+        given = scope.env.get(case.event)
         if not isinstance(given, datetime):
             return None
         explain = case.explain.render(scope.with_locals(**{"from": given})) if case.explain else ""
@@ -494,9 +496,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
         break
     if start_at is None:
         return
-    stop_at = next(
-        (scope.values[name] for name in node.stop if scope.values.get(name) is not None), None
-    )
+    stop_at = next((scope.env[name] for name in node.stop if scope.env.get(name) is not None), None)
     limit_at = None
     if node.limit_rule is not None and rules[node.limit_rule].unit is Unit.DAYS:
         limit_at = add_elapsed(start_at, timedelta(days=rules[node.limit_rule].low))
@@ -539,7 +539,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             )
             ranks[milestone_id] = (node.rank, sub)
             sub += 1
-            replies = scope.values[step.reply]
+            replies = scope.env[step.reply]
             if k <= len(replies):
                 reply, reply_projected = replies[k - 1], False
                 label = step.reply_label.render(scope.with_locals(at=reply, k=k)) or ""
@@ -581,7 +581,7 @@ def _cycle_end(
     last_action: tuple[datetime, bool] | None,
 ) -> None:
     rules = scope.plan.rules
-    given = scope.values.get(node.end_event) if node.end_event else None
+    given = scope.env.get(node.end_event) if node.end_event else None
     if isinstance(given, datetime):
         at, rule_id, projected = given, EVENT_RULE, False
         template = node.end_event_explain
@@ -789,7 +789,7 @@ def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
     found: list[Warning] = []
     scope.with_locals()
     for check in plan.late_events:
-        given = scope.values.get(check.event)
+        given = scope.env.get(check.event)
         deadline = instant_of(check.deadline(scope))
         if isinstance(given, datetime) and deadline is not None and utc(given) > utc(deadline):
             found.append(
@@ -863,9 +863,7 @@ def _traps(plan: Plan, scope: _Scope, phase: Phase) -> list[Warning]:
 def _total_days(plan: Plan, scope: _Scope) -> int | None:
     escalation_id = plan.summary_ids.get("escalation")
     escalation = scope.milestones.get(escalation_id) if escalation_id else None
-    base = next(
-        (scope.values[name] for name in plan.total_days_from if scope.values.get(name)), None
-    )
+    base = next((scope.env[name] for name in plan.total_days_from if scope.env.get(name)), None)
     if escalation is None or escalation.at is None or not isinstance(base, datetime):
         return None
     # In UTC: datetimes sharing a ZoneInfo subtract as wall-clock times (SPEC 2.2).
@@ -878,7 +876,7 @@ def _summary(plan: Plan, scope: _Scope) -> Summary:
         return scope.milestones.get(milestone_id) if milestone_id else None
 
     end, safe, escalation = get("protection_end"), get("safe_dispute_date"), get("escalation")
-    total_days = scope.values.get("total_days")
+    total_days = scope.env.get("total_days")
     usual = plan.rules[plan.total_days_usual] if plan.total_days_usual else None
     return Summary(
         protection_end=end.at if end else None,
@@ -894,6 +892,6 @@ def _plan_note(plan: Plan, scope: _Scope) -> str | None:
         return None
     escalation_id = plan.summary_ids.get("escalation")
     escalation = scope.milestones.get(escalation_id) if escalation_id else None
-    if escalation is None or scope.values.get("total_days") is None:
+    if escalation is None or scope.env.get("total_days") is None:
         return None
     return plan.plan_note.render(scope.with_locals())
