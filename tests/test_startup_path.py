@@ -46,5 +46,48 @@ def test_an_option_not_given_is_not_coerced_but_still_defaults() -> None:
     finally:
         _TyperParameter.get_runtime_param = original  # type: ignore[method-assign]
     assert code == 0
-    assert "confirmed" in built and "output_format" in built
     assert "shipped" not in built and "seller_responded" not in built
+    # a given text (--confirmed) and a given choice (--format) take the shortcut too
+    assert "confirmed" not in built and "output_format" not in built
+
+
+def _text_and_choice_parameters() -> list[tuple[str, Any]]:
+    found = []
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            if isinstance(param, _TyperParameter) and not param.multiple and param.nargs == 1:
+                found.append((f"{name} {param.name}", param))
+    return found
+
+
+@pytest.mark.parametrize(("where", "param"), _text_and_choice_parameters())
+def test_a_given_text_or_choice_is_coerced_as_typers_adapter_does(where: str, param: Any) -> None:
+    """Differential: the shortcut against Typer's own adapter, for every single-value option."""
+    from enum import Enum
+
+    from typer._click import Context
+
+    from protectcalc.cli import _NO_SHORTCUT, _coerced_without_adapter
+
+    ctx = Context(typer.main.get_command(app))
+    annotation = param.type_descriptor.annotation
+    values = ["json", "JSON", "x", "", "2026-03-01", "Ünïcode", " table "]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        values += [str(member.value) for member in annotation]
+        values += [str(member.value).upper() for member in annotation]
+    for value in values:
+        shortcut = _coerced_without_adapter(param, ctx, value)
+        if shortcut is _NO_SHORTCUT:
+            continue
+        assert shortcut == param.get_runtime_param().coerce(value, param=param, ctx=ctx), value
+        assert type(shortcut) is type(param.get_runtime_param().coerce(value, param, ctx))
+
+
+def test_a_choice_that_does_not_match_keeps_typers_message() -> None:
+    from typer.testing import CliRunner
+
+    from protectcalc.cli import app as whole
+
+    result = CliRunner().invoke(whole, ["timeline", "--confirmed", "2026-03-01", "--format", "xml"])
+    assert result.exit_code == 2
+    assert "'xml' is not one of" in result.output

@@ -93,18 +93,52 @@ def _flags_without_placeholder() -> None:
 _flags_without_placeholder()
 
 
+_NO_SHORTCUT = object()
+
+
+def _coerced_without_adapter(param: Any, ctx: Any, value: Any) -> Any:
+    """What Typer's adapter would return for a given text or choice, or ``_NO_SHORTCUT``.
+
+    A plain ``str`` option given one text comes out unchanged, and a choice (an Enum) is
+    matched by Typer's own ``coerce_cli_choice``, which is all its adapter does for them.
+    Anything else, and a choice that does not match (so that Typer words the error), goes
+    through Typer's adapter as before.
+    """
+    from typer._param_types import choice_coercion_annotation, coerce_cli_choice
+
+    descriptor = param.type_descriptor
+    info = descriptor.parameter_info
+    if param.multiple or param.nargs != 1 or info.parser is not None:
+        return _NO_SHORTCUT
+    if descriptor.file_annotation is not None:
+        return _NO_SHORTCUT
+    if descriptor.annotation is str and isinstance(value, str):
+        return value
+    found = choice_coercion_annotation(descriptor.annotation, info)
+    if found is None or not isinstance(value, str):
+        return _NO_SHORTCUT
+    choices, case_sensitive = found
+    try:
+        return coerce_cli_choice(value, choices=choices, case_sensitive=case_sensitive, ctx=ctx)
+    except ValueError:
+        return _NO_SHORTCUT
+
+
 def _no_coercion_for_absent_options() -> None:
-    """An option that was not given is not coerced: no pydantic adapter is built for it.
+    """Typer's pydantic adapters are built only where they do something.
 
     Typer coerces every parameter through a pydantic ``TypeAdapter`` that it builds on first
     use, also for an option that was not given, whose value is None and whose coercion
     returns None (or ``()`` for a repeatable option) without using the adapter. ``timeline``
     has some forty options; building their adapters cost about a tenth of its start-up.
-    Here such a value takes the same result without the adapter; a given value, a default
-    and a flag are coerced by Typer as before.
+    Here such a value takes the same result without the adapter, and so do a given text and
+    a given choice (``_coerced_without_adapter``): building even one adapter loads pydantic's
+    plugin machinery (``importlib.metadata``), some 30 ms. Everything else is coerced by
+    Typer as before.
     """
     try:
         from typer._click.exceptions import MissingParameter
+        from typer._param_types import choice_coercion_annotation, coerce_cli_choice  # noqa: F401
         from typer.core import _TyperParameter
     except ImportError:  # another Typer: no shortcut, the same results
         return
@@ -114,9 +148,15 @@ def _no_coercion_for_absent_options() -> None:
         return
 
     def process_value(self: _TyperParameter, ctx: Any, value: Any) -> Any:
-        if value is not None or self._runtime_param is not None:
+        if self._runtime_param is not None:
             return original(self, ctx, value)
-        value = () if self.multiple or self.nargs == -1 else None  # RuntimeParam.coerce(None)
+        if value is None:
+            value = () if self.multiple or self.nargs == -1 else None  # RuntimeParam.coerce(None)
+        else:
+            shortcut = _coerced_without_adapter(self, ctx, value)
+            if shortcut is _NO_SHORTCUT:
+                return original(self, ctx, value)
+            value = shortcut
         if self.required and self.value_is_missing(value):
             raise MissingParameter(ctx=ctx, param=self)
         if self.callback is not None:
