@@ -169,6 +169,30 @@ def test_check_refuses_a_rule_without_a_source_with_its_line(
     assert err.startswith(f"protectcalc: {user_rules}:{line}: rules.return_window.sources:")
 
 
+def test_check_refuses_an_inline_milestone_that_is_an_event_and_counts_too(
+    user_rules: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A milestone written inline follows a case's rules (before, event silently won)."""
+    text = USER_RULES + '\n[milestones.odd]\nlabel = "odd"\nevent = "paid"\nfrom = "placed"\n'
+    user_rules.write_text(text, "utf-8")
+    code, _, err = _invoke(["rules", "check", str(user_rules)], capsys)
+    assert code == 2
+    line = text.splitlines().index("[milestones.odd]") + 1
+    assert err == (
+        f"protectcalc: {user_rules}:{line}: milestones.odd: an event milestone takes no from, "
+        "add, add_days or subtract\n"
+    )
+
+
+def test_check_names_an_unknown_key(user_rules: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = USER_RULES.replace('title = ', 'colour = "blue"\ntitle = ', 1)
+    user_rules.write_text(text, "utf-8")
+    code, _, err = _invoke(["rules", "check", str(user_rules)], capsys)
+    assert code == 2
+    line = text.splitlines().index('colour = "blue"') + 1
+    assert err == f"protectcalc: {user_rules}:{line}: colour: Extra inputs are not permitted\n"
+
+
 def test_overlapping_effective_periods_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "dated.toml"
     path.write_text(
@@ -284,10 +308,11 @@ def test_rules_list_show_and_init(
 
 
 def test_rule_schema_is_the_generated_one() -> None:
-    from protectcalc.rules.schema import RuleSetFile
+    """Edited schema.py? Run: python -m protectcalc.rules.trusted"""
+    from protectcalc.rules.trusted import schema_text
 
-    shipped = json.loads((PACKAGE / "rules" / "rules.schema.json").read_text("utf-8"))
-    assert shipped == RuleSetFile.model_json_schema(by_alias=True)
+    shipped = (PACKAGE / "rules" / "rules.schema.json").read_text("utf-8")
+    assert shipped == schema_text()
 
 
 def test_effective_day_boundary_is_exclusive() -> None:

@@ -91,3 +91,20 @@ def test_a_choice_that_does_not_match_keeps_typers_message() -> None:
     result = CliRunner().invoke(whole, ["timeline", "--confirmed", "2026-03-01", "--format", "xml"])
     assert result.exit_code == 2
     assert "'xml' is not one of" in result.output
+
+
+def test_timeline_starts_without_importing_pydantic() -> None:
+    """pydantic validates files; a shipped rule set comes from the store (a third of start-up)."""
+    import subprocess
+    import sys
+
+    args = ["timeline", "--confirmed", "2026-03-01", "--tz", "UTC", "--format", "json"]
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "protectcalc", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()]
+    assert "protectcalc.engine.scalar" in imported
+    assert [name for name in imported if name.startswith("pydantic")] == []

@@ -9,6 +9,7 @@ from rich.text import Text
 from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import plain
 from protectcalc.rules import RuleSet
+from protectcalc.rules.schema import to_json_data
 
 
 def render_rules_json(rule_set: RuleSet) -> str:
@@ -17,7 +18,7 @@ def render_rules_json(rule_set: RuleSet) -> str:
         "name": rule_set.name,
         "title": rule_set.title,
         "rules": {
-            rule_id: rule.model_dump(mode="json", exclude={"reading"}, exclude_none=True)
+            rule_id: to_json_data(rule, exclude={"reading"}, exclude_none=True)
             for rule_id, rule in rule_set.items()
         },
     }

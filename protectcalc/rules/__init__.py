@@ -10,6 +10,7 @@ for one run.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -67,15 +68,12 @@ class RuleSet:
             raise InputError("reading", f"{rule_id}={reading_name}", "names no rule of this set")
         if reading_name == "default":
             return rule
-        chosen = rule.alternatives.get(reading_name)
-        if chosen is None:
+        if reading_name not in rule.alternatives:
             known = ", ".join(["default", *rule.alternatives]) or "default"
             raise InputError(
                 "reading", f"{rule_id}={reading_name}", f"is not a reading of it (known: {known})"
             )
-        default = Reading(**rule.model_dump(exclude={"alternatives", "reading"}))
-        others = {"default": default, **rule.alternatives}
-        return Rule(**chosen.model_dump(), alternatives=others, reading=reading_name)
+        return rule.with_reading(reading_name)
 
     def _override(self, rule_id: str, value: int) -> Rule:
         rule = self._rules.get(rule_id)
@@ -87,8 +85,7 @@ class RuleSet:
             )
         if rule.unit is Unit.COUNT and not 1 <= value <= 20:
             raise InputError("set", f"{rule_id}={value}", "must be a count from 1 to 20")
-        changes = {"value": value, "min": None, "max": None}
-        return rule.model_copy(update=changes)
+        return dataclasses.replace(rule, value=value, min=None, max=None)
 
     @property
     def label(self) -> str:

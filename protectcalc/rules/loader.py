@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from protectcalc.errors import InputError, RuleSetError
-from protectcalc.rules.schema import RuleSetFile
+from protectcalc.rules.schema import RuleSetFile, validate_rule_set
 
 MAX_FILE_BYTES = 1024 * 1024
 """A rule set is a few kilobytes; a larger file is refused before it is read."""
@@ -151,11 +151,16 @@ def read_rule_set_file(source: str) -> tuple[RuleSetFile, str]:
     from pydantic import ValidationError
 
     try:
-        return RuleSetFile.model_validate(raw), origin
+        return validate_rule_set(raw), origin
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(str(part) for part in first["loc"])
-        raise RuleSetError(problem_line(origin, text, loc, first["msg"])) from None
+        message = _PLAIN_MESSAGES.get(first["type"], first["msg"])
+        raise RuleSetError(problem_line(origin, text, loc, message)) from None
+
+
+_PLAIN_MESSAGES = {"unexpected_keyword_argument": "Extra inputs are not permitted"}
+"""pydantic's words for an unknown key of a dataclass, as it says them for a model."""
 
 
 def problem_line(origin: str, text: str, loc: tuple[str, ...], message: str) -> str:

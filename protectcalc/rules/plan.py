@@ -534,9 +534,7 @@ def _rules_in_force(rule_set: RuleSet, day: date | None) -> tuple[dict[str, Rule
                 if alternative.in_force(day) and (
                     alternative.effective_from or alternative.effective_until
                 ):
-                    default = Reading(**rule.model_dump(exclude={"alternatives", "reading"}))
-                    others = {"default": default, **rule.alternatives}
-                    rule = Rule(**alternative.model_dump(), alternatives=others, reading=name)
+                    rule = rule.with_reading(name)
                     dated[rule_id] = name
                     break
         found[rule_id] = rule

@@ -4,8 +4,8 @@ Why: every ``protectcalc`` command loads a rule set, and validating a shipped on
 TOML (parsing the TOML, building the pydantic validators of ~20 models, validating) took
 about a sixth of the start-up for a result that only changes when the file or the schema
 does. So the shipped sets are validated once, when the package is built, and stored next to
-their TOML as ``NAME.validated.json``; a command builds the model objects from that data
-with ``model_construct`` (no validation, no validator built).
+their TOML as ``NAME.validated.json``; a command builds the objects of ``schema.py`` from
+that data with their constructors, without importing pydantic.
 
 Trust: an entry is used only when it was made from exactly this TOML text and this
 ``schema.py`` (both by sha256); otherwise the loader validates the TOML as always, so a
@@ -14,6 +14,8 @@ stale or missing store is slower, never wrong. A user's own rule file is always 
 shipped rule set or the schema, write it again::
 
     python -m protectcalc.rules.trusted
+
+That also writes the JSON Schema for editors (``rules/rules.schema.json``).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import hashlib
 import json
 import types
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import date
 from enum import Enum
 from importlib import resources
-from typing import Annotated, Any, ForwardRef, Union, get_args, get_origin
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from protectcalc.rules import schema
-from protectcalc.rules.schema import RuleSetFile
+from protectcalc.rules.schema import RuleSetFile, json_schema, to_json_data, validate_rule_set
 
 SUFFIX = ".validated.json"
 """The store file of rule set NAME is ``rules/data/NAME.validated.json``."""
@@ -53,13 +56,12 @@ def schema_digest() -> str:
 def store_text(data: RuleSetFile, toml_text: str) -> str:
     """The store file for a rule set validated from ``toml_text``.
 
-    Only the keys the file set are stored (``exclude_unset``): building from them gives
-    the same objects, defaults and ``model_fields_set`` included, as validating the TOML.
+    Values equal to their defaults are left out: the constructors put them back.
     """
     entry = {
         "toml_sha256": digest(toml_text),
         "schema_sha256": schema_digest(),
-        "data": data.model_dump(mode="json", exclude_unset=True),
+        "data": to_json_data(data, exclude_defaults=True),
     }
     return json.dumps(entry, ensure_ascii=False, indent=1) + "\n"
 
@@ -84,21 +86,38 @@ def trusted_rule_set(name: str, toml_text: str) -> RuleSetFile | None:
 Convert = Callable[[Any], Any]
 
 
+def _inert_field(*args: Any, **kwargs: Any) -> None:
+    """Stands for pydantic's ``Field`` when the store reads the annotations (no pydantic)."""
+    return None
+
+
 @functools.cache
-def _builder(model: type[schema._Strict]) -> Convert:
-    """How to build ``model`` from its ``model_dump(mode="json")``, unvalidated."""
-    fields: dict[str, Convert] = {}
-    for name, field in model.model_fields.items():
-        hint = field.annotation
-        if isinstance(hint, ForwardRef):  # a model defined further down schema.py
-            hint = eval(hint.__forward_arg__, vars(schema))
-        fields[name] = _converter(hint)
+def _annotation_names() -> dict[str, Any]:
+    """What ``schema.py``'s annotations name, without pydantic: the constraints are inert."""
+    return {
+        **vars(schema),
+        "Field": _inert_field,
+        "Amount": int,
+        "Expression": str,
+        "Text": str,
+    }
+
+
+_BUILDERS: dict[type[Any], Convert] = {}
+
+
+def _builder(kind: type[Any]) -> Convert:
+    """How to build a class of ``schema.py`` from its JSON data, already validated."""
+    found = _BUILDERS.get(kind)
+    if found is not None:
+        return found
+    hints = get_type_hints(kind, globalns=_annotation_names())
+    converters = {item.name: _converter(hints[item.name]) for item in fields(kind)}
 
     def build(values: Any) -> Any:
-        return model.model_construct(
-            **{name: fields[name](value) for name, value in values.items()}
-        )
+        return kind(**{name: converters[name](value) for name, value in values.items()})
 
+    _BUILDERS[kind] = build
     return build
 
 
@@ -110,8 +129,6 @@ def _converter(hint: Any) -> Convert:
     """The function that turns JSON data back into a value of type ``hint``."""
     origin = get_origin(hint)
     args = get_args(hint)
-    if origin is Annotated:
-        return _converter(args[0])
     if origin in (Union, types.UnionType):
         members = [arg for arg in args if arg is not type(None)]
         if len(members) != 1:
@@ -147,11 +164,19 @@ def write_store() -> list[str]:
     folder = Path(str(resources.files(_DATA)))
     for name in shipped_names():
         raw, _, text = read_raw(name)
-        data = RuleSetFile.model_validate(raw)
+        data = validate_rule_set(raw)
         target = folder / f"{name}{SUFFIX}"
         target.write_text(store_text(data, text), encoding="utf-8")
         written.append(str(target))
+    target = folder.parent / "rules.schema.json"
+    target.write_text(schema_text(), encoding="utf-8")
+    written.append(str(target))
     return written
+
+
+def schema_text() -> str:
+    """``rules/rules.schema.json``: the JSON Schema of a rule-set file, for editors."""
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 if __name__ == "__main__":
