@@ -185,7 +185,7 @@ def test_check_refuses_an_inline_milestone_that_is_an_event_and_counts_too(
 
 
 def test_check_names_an_unknown_key(user_rules: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = USER_RULES.replace('title = ', 'colour = "blue"\ntitle = ', 1)
+    text = USER_RULES.replace("title = ", 'colour = "blue"\ntitle = ', 1)
     user_rules.write_text(text, "utf-8")
     code, _, err = _invoke(["rules", "check", str(user_rules)], capsys)
     assert code == 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,6 +74,8 @@ def write_atomically(path: Path, text: str) -> None:
         if not info.st_mode & 0o222 or not os.access(target, os.W_OK):
             raise FileRefused("is read-only: not rewritten")
         mode = info.st_mode & 0o7777
+    import tempfile  # only when a file is written: not on every command's start-up
+
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as error:

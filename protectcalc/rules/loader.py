@@ -7,7 +7,6 @@ Every problem is one line ``file:line: key: problem`` (a :class:`RuleSetError`),
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ _APPENDED_LISTS = ("warnings", "late_events", "ranges")
 
 def shipped_names() -> list[str]:
     """The rule sets shipped in the package, by name."""
+    from importlib import resources
+
     data = resources.files("protectcalc.rules.data")
     return sorted(
         item.name.removesuffix(".toml") for item in data.iterdir() if item.name.endswith(".toml")
@@ -60,13 +61,16 @@ def read_shipped(relative: str) -> str | None:
     """A file of the package's ``rules`` folder (``data/aliexpress.toml``) as text, or None.
 
     Read from the folder itself when the package is installed as files (every ordinary
-    install): the first use of importlib.resources costs a millisecond or two, a share of
-    every command's start-up. A package inside a zip file is read through importlib.resources.
+    install): importing and first using importlib.resources costs some milliseconds, a share
+    of every command's start-up. A package inside a zip file is read through
+    importlib.resources.
     """
     try:
         return (_RULES_FOLDER / relative).read_text(encoding="utf-8")
     except (OSError, ValueError):
         pass
+    from importlib import resources
+
     resource = resources.files("protectcalc.rules").joinpath(relative)
     return resource.read_text(encoding="utf-8") if resource.is_file() else None
 

@@ -63,7 +63,12 @@ CASE_LOCALS = ("from", "count")
 CYCLE_LOCALS = ("k", "at", "from", "due", "start", "from_label", "rounds")
 
 
-@dataclass(frozen=True)
+# The compiled nodes below are compared by identity and never printed (their fields are
+# closures): without ``eq`` and ``repr``, Python creates each class in less time, a share of
+# every command's start-up.
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledCase:
     """One case of a milestone, ready to evaluate."""
 
@@ -84,7 +89,7 @@ class CompiledCase:
     explain: Template | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class MilestoneNode:
     """A milestone of the graph with its compiled cases."""
 
@@ -97,7 +102,7 @@ class MilestoneNode:
     rank: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledStep:
     """A cycle step, compiled."""
 
@@ -115,7 +120,7 @@ class CompiledStep:
     done: Compiled | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledStart:
     """A way a cycle starts, compiled."""
 
@@ -125,7 +130,7 @@ class CompiledStart:
     label: Template
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CycleNode:
     """Repeating rounds of the graph, compiled."""
 
@@ -155,7 +160,7 @@ class CycleNode:
         return [*ids, self.end_id]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledWarning:
     """A data warning (condition and message), or the place of a builtin group."""
 
@@ -167,7 +172,7 @@ class CompiledWarning:
     builtin: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledLate:
     """A late-event check."""
 
@@ -176,7 +181,7 @@ class CompiledLate:
     meaning: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledNext:
     """A next action of a phase."""
 
@@ -188,7 +193,7 @@ class CompiledNext:
     buyer: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledPhase:
     """A phase's text, next actions and traps."""
 

@@ -8,7 +8,9 @@ their TOML as ``NAME.validated.json``; a command builds the objects of ``schema.
 that data with their constructors, without importing pydantic.
 
 Trust: an entry is used only when it was made from exactly this TOML text and this
-``schema.py`` (both by sha256); otherwise the loader validates the TOML as always, so a
+``schema.py`` (both by their length and CRC-32: a fingerprint that notices an edit, not a
+seal, since the store ships inside the package like its code; ``hashlib`` would cost every
+command a few milliseconds to load OpenSSL); otherwise the loader validates the TOML as always, so a
 stale or missing store is slower, never wrong. A user's own rule file is always validated.
 ``tests/test_trusted_store.py`` checks that the shipped store is up to date; after editing a
 shipped rule set or the schema, write it again::
@@ -21,15 +23,14 @@ That also writes the JSON Schema for editors (``rules/rules.schema.json``).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import types
+import zlib
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import date
 from enum import Enum
-from importlib import resources
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from protectcalc.rules import schema
 from protectcalc.rules.schema import RuleSetFile, json_schema, to_json_data, validate_rule_set
@@ -41,13 +42,14 @@ _DATA = "protectcalc.rules.data"
 
 
 def digest(text: str) -> str:
-    """The sha256 of a text (as UTF-8), the key an entry is made for."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A text's fingerprint (length and CRC-32 of its UTF-8), the key an entry is made for."""
+    data = text.encode("utf-8")
+    return f"{len(data)}:{zlib.crc32(data):08x}"
 
 
 @functools.cache
 def schema_digest() -> str:
-    """The sha256 of ``schema.py``'s source: a changed schema makes every entry stale."""
+    """The fingerprint of ``schema.py``'s source: a changed schema makes every entry stale."""
     from protectcalc.rules.loader import read_shipped
 
     return digest(read_shipped("schema.py") or "")
@@ -59,8 +61,8 @@ def store_text(data: RuleSetFile, toml_text: str) -> str:
     Values equal to their defaults are left out: the constructors put them back.
     """
     entry = {
-        "toml_sha256": digest(toml_text),
-        "schema_sha256": schema_digest(),
+        "toml_fingerprint": digest(toml_text),
+        "schema_fingerprint": schema_digest(),
         "data": to_json_data(data, exclude_defaults=True),
     }
     return json.dumps(entry, ensure_ascii=False, indent=1) + "\n"
@@ -74,9 +76,9 @@ def trusted_rule_set(name: str, toml_text: str) -> RuleSetFile | None:
         entry = json.loads(read_shipped(f"data/{name}{SUFFIX}") or "null")
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict) or entry.get("toml_sha256") != digest(toml_text):
+    if not isinstance(entry, dict) or entry.get("toml_fingerprint") != digest(toml_text):
         return None
-    if entry.get("schema_sha256") != schema_digest():
+    if entry.get("schema_fingerprint") != schema_digest():
         return None
     built = _builder(RuleSetFile)(entry["data"])
     assert isinstance(built, RuleSetFile)
@@ -106,13 +108,20 @@ def _annotation_names() -> dict[str, Any]:
 _BUILDERS: dict[type[Any], Convert] = {}
 
 
+def _field_types(kind: type[Any]) -> dict[str, Any]:
+    """The type of each field of ``kind``, its annotation text evaluated (all in one go:
+    ``typing.get_type_hints`` compiles each annotation apart, a tenth of the start-up left)."""
+    items = fields(kind)
+    types_ = eval(f"({''.join(f'{item.type}, ' for item in items)})", _annotation_names())
+    return {item.name: hint for item, hint in zip(items, types_, strict=True)}
+
+
 def _builder(kind: type[Any]) -> Convert:
     """How to build a class of ``schema.py`` from its JSON data, already validated."""
     found = _BUILDERS.get(kind)
     if found is not None:
         return found
-    hints = get_type_hints(kind, globalns=_annotation_names())
-    converters = {item.name: _converter(hints[item.name]) for item in fields(kind)}
+    converters = {name: _converter(hint) for name, hint in _field_types(kind).items()}
 
     def build(values: Any) -> Any:
         return kind(**{name: converters[name](value) for name, value in values.items()})
@@ -129,6 +138,8 @@ def _converter(hint: Any) -> Convert:
     """The function that turns JSON data back into a value of type ``hint``."""
     origin = get_origin(hint)
     args = get_args(hint)
+    if origin is Annotated:
+        return _converter(args[0])
     if origin in (Union, types.UnionType):
         members = [arg for arg in args if arg is not type(None)]
         if len(members) != 1:
@@ -161,6 +172,8 @@ def write_store() -> list[str]:
     from protectcalc.rules.loader import read_raw, shipped_names
 
     written = []
+    from importlib import resources
+
     folder = Path(str(resources.files(_DATA)))
     for name in shipped_names():
         raw, _, text = read_raw(name)
