@@ -24,6 +24,7 @@ comparison with None is false. Instants compare as instants (in UTC), never as w
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -233,8 +234,13 @@ class _Parser:
         return Node("name", value)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Node:
-    """Parse an expression; :class:`ExpressionError` says what is wrong and where."""
+    """Parse an expression; :class:`ExpressionError` says what is wrong and where.
+
+    Kept per text (nodes are immutable): a rule set says ``from`` or ``protection_end`` many
+    times, and half of the parsing at start-up was of texts already parsed.
+    """
     if not text.strip():
         raise ExpressionError("empty expression")
     return _Parser(text).parse()
