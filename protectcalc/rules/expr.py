@@ -597,6 +597,13 @@ _FILTERS = ("date", "time", "span", "capitalize")
 
 def _show(value: Any) -> str | None:
     """A value as text: instants on the wall clock, dates ISO, rules described."""
+    kind = type(value)
+    if kind is datetime:  # the common kinds first: an instant, a label, a round's number
+        return wall(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if value is None:
         return None
     if isinstance(value, bool):
