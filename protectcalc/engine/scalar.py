@@ -475,7 +475,18 @@ def _evaluate_case(
     )
 
 
+_FIXED_RULE_IDS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+"""A case's declared rule ids, each once, when none is another milestone's (``@id``): then
+they are the same for every order, worked out once; None when they depend on the order."""
+
+
 def _rule_ids(declared: tuple[str, ...], scope: _Scope) -> tuple[str, ...]:
+    if declared not in _FIXED_RULE_IDS:
+        refers = any(rule_id.startswith("@") for rule_id in declared)
+        _FIXED_RULE_IDS[declared] = None if refers else tuple(dict.fromkeys(declared))
+    fixed = _FIXED_RULE_IDS[declared]
+    if fixed is not None:
+        return fixed
     found: list[str] = []
     for rule_id in declared:
         if rule_id.startswith("@"):
@@ -811,8 +822,10 @@ def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
     scope.with_locals()
     for check in plan.late_events:
         given = scope.env.get(check.event)
+        if not isinstance(given, datetime):
+            continue  # most orders lack most of these events: no deadline to work out
         deadline = instant_of(check.deadline(scope))
-        if isinstance(given, datetime) and deadline is not None and utc(given) > utc(deadline):
+        if deadline is not None and utc(given) > utc(deadline):
             found.append(
                 Warning(
                     "late_event",

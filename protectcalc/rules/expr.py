@@ -279,8 +279,11 @@ def number_of(value: Any) -> int | None:
 
 
 def _comparable(value: Any) -> Any:
-    if type(value) is datetime:  # the common case first: an event's instant
+    kind = type(value)
+    if kind is datetime:  # the common cases first: an event's instant, a count, absent
         return value.astimezone(UTC)
+    if kind is int or value is None:
+        return value
     if value is None or isinstance(value, bool | str | date | timedelta):
         if isinstance(value, datetime):
             return utc(value)
