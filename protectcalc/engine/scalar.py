@@ -46,6 +46,10 @@ from protectcalc.rules.plan import (
 )
 from protectcalc.rules.schema import Calendar, Reading, Rule, Unit
 
+_ACTORS: dict[str, Actor] = {actor.value: actor for actor in Actor}
+"""An actor by its rule-set name: a dict read, where ``Actor(name)`` goes through the enum's
+call machinery (several times per order)."""
+
 
 @dataclass(frozen=True)
 class RuleValue:
@@ -199,6 +203,9 @@ class _PlanNames:
     label: str
     disagreements: tuple[tuple[str, Warning], ...]
     """Per rule with other readings, the warning that says so (shown when the rule is used)."""
+    cycle_limits: tuple[tuple[str, tuple[str, ...]], ...]
+    """Per cycle with a time limit: its limit rule and the ids of its rounds' milestones (a
+    round shown means the limit was used)."""
 
 
 _PLAN_NAMES: dict[int, tuple[Plan, _PlanNames]] = {}
@@ -222,6 +229,11 @@ def _plan_names(plan: Plan) -> _PlanNames:
         "now" not in base,
         plan.rules.label,
         tuple(_disagreements(plan)),
+        tuple(
+            (node.limit_rule, tuple(node.outputs()[:-1]))
+            for node in plan.nodes
+            if isinstance(node, CycleNode) and node.limit_rule is not None
+        ),
     )
     _PLAN_NAMES[id(plan)] = (plan, names)
     return names
@@ -308,8 +320,17 @@ def _straddle(order: Order, plan: Plan) -> list[Warning]:
 
 
 def _sort_key(item: Milestone, order: Order, ranks: dict[str, tuple[int, int]]) -> tuple[Any, ...]:
-    moment = item.at if item.at is not None else start_of_day(item.day, order.timezone)
-    return utc(moment), ranks.get(item.id, (1 << 30, 0))
+    return utc(_due(item, order)), ranks.get(item.id, (1 << 30, 0))
+
+
+def _due(item: Milestone, order: Order) -> datetime:
+    """When a milestone falls due: its instant, or for a business-day date the moment its
+    day begins (kept on the milestone, so it is not worked out again)."""
+    if item.at is not None:
+        return item.at
+    if item.begins is not None:
+        return item.begins
+    return start_of_day(item.day, order.timezone)
 
 
 def _check_given_calendars(order: Order) -> None:
@@ -345,7 +366,7 @@ def _evaluate_case(
 ) -> Milestone | None:
     plan, order = scope.plan, scope.order
     spec = node.spec
-    actor = Actor(spec.actor)
+    actor = _ACTORS[spec.actor]
     if case.event is not None:
         given = scope.env.get(case.event)
         if not isinstance(given, datetime):
@@ -454,7 +475,18 @@ def _evaluate_case(
     )
 
 
+_FIXED_RULE_IDS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+"""A case's declared rule ids, each once, when none is another milestone's (``@id``): then
+they are the same for every order, worked out once; None when they depend on the order."""
+
+
 def _rule_ids(declared: tuple[str, ...], scope: _Scope) -> tuple[str, ...]:
+    if declared not in _FIXED_RULE_IDS:
+        refers = any(rule_id.startswith("@") for rule_id in declared)
+        _FIXED_RULE_IDS[declared] = None if refers else tuple(dict.fromkeys(declared))
+    fixed = _FIXED_RULE_IDS[declared]
+    if fixed is not None:
+        return fixed
     found: list[str] = []
     for rule_id in declared:
         if rule_id.startswith("@"):
@@ -524,7 +556,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                     id=milestone_id,
                     day=due.date(),
                     at=due,
-                    actor=Actor(step.actor),
+                    actor=_ACTORS[step.actor],
                     rule=step.add_rule,
                     explain=explain,
                     projected=cursor_projected,
@@ -612,7 +644,7 @@ def _cycle_end(
             id=node.end_id,
             day=at.date(),
             at=at,
-            actor=Actor(node.end_actor),
+            actor=_ACTORS[node.end_actor],
             rule=rule_id,
             explain=explain or "",
             projected=projected,
@@ -713,16 +745,16 @@ def _calendar_warnings(scope: _Scope, calendars: _Calendars) -> list[Warning]:
 
 def _disagreements_used(plan: Plan, scope: _Scope) -> list[Warning]:
     """Say where the sources disagree on a rule this timeline used (SPEC section 1)."""
-    used = {rule_id for item in scope.milestones.values() for rule_id in item.rule_ids}
-    used |= {item.rule for item in scope.milestones.values()}
-    for node in plan.nodes:
-        if (
-            isinstance(node, CycleNode)
-            and node.limit_rule is not None
-            and any(item_id in scope.milestones for item_id in node.outputs()[:-1])
-        ):
-            used.add(node.limit_rule)
-    return [warning for rule_id, warning in scope.names.disagreements if rule_id in used]
+    names = scope.names
+    if not names.disagreements:
+        return []
+    milestones = scope.milestones
+    used = {rule_id for item in milestones.values() for rule_id in item.rule_ids}
+    used |= {item.rule for item in milestones.values()}
+    for limit_rule, round_ids in names.cycle_limits:
+        if any(item_id in milestones for item_id in round_ids):
+            used.add(limit_rule)
+    return [warning for rule_id, warning in names.disagreements if rule_id in used]
 
 
 def _disagreements(plan: Plan) -> list[tuple[str, Warning]]:
@@ -790,8 +822,10 @@ def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
     scope.with_locals()
     for check in plan.late_events:
         given = scope.env.get(check.event)
+        if not isinstance(given, datetime):
+            continue  # most orders lack most of these events: no deadline to work out
         deadline = instant_of(check.deadline(scope))
-        if isinstance(given, datetime) and deadline is not None and utc(given) > utc(deadline):
+        if deadline is not None and utc(given) > utc(deadline):
             found.append(
                 Warning(
                     "late_event",
@@ -827,7 +861,7 @@ def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> 
         item = scope.milestones.get(milestone_id) if milestone_id else None
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
-        due = item.at if item.at is not None else start_of_day(item.day, scope.order.timezone)
+        due = _due(item, scope.order)
         if utc(due) <= utc(scope.now):
             # A deadline already past is not the next action: say what its passing means.
             if step.passed is None:

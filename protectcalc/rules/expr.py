@@ -285,8 +285,11 @@ def number_of(value: Any) -> int | None:
 
 
 def _comparable(value: Any) -> Any:
-    if type(value) is datetime:  # the common case first: an event's instant
+    kind = type(value)
+    if kind is datetime:  # the common cases first: an event's instant, a count, absent
         return value.astimezone(UTC)
+    if kind is int or value is None:
+        return value
     if value is None or isinstance(value, bool | str | date | timedelta):
         if isinstance(value, datetime):
             return utc(value)
@@ -603,6 +606,13 @@ _FILTERS = ("date", "time", "span", "capitalize")
 
 def _show(value: Any) -> str | None:
     """A value as text: instants on the wall clock, dates ISO, rules described."""
+    kind = type(value)
+    if kind is datetime:  # the common kinds first: an instant, a label, a round's number
+        return wall(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if value is None:
         return None
     if isinstance(value, bool):
