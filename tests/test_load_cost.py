@@ -1,0 +1,44 @@
+"""Loading an order or scenario file does no work its validation does not need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from protectcalc.rules.plan import Plan
+from protectcalc.scenarios import replay
+from protectcalc.scenarios.replay import load_text
+
+ORDER = "name: x\norder:\n  placed: 2026-03-01\n"
+SCENARIO = ORDER + "expect:\n  milestones:\n    protection_end: 2026-05-01\n"
+
+
+def test_an_order_file_works_out_no_milestone_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Plan) -> list[str]:
+        raise AssertionError("milestone ids worked out for a file without expect")
+
+    monkeypatch.setattr(Plan, "milestone_ids", refuse)
+    assert load_text(ORDER, "x.yaml", tmp_path, scenario=False).order.placed == "2026-03-01"
+    assert load_text(ORDER, "x.yaml", tmp_path).record.name == "x"
+
+
+def test_a_plan_s_milestone_ids_are_worked_out_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = Plan.milestone_ids
+
+    def counted(self: Plan) -> list[str]:
+        calls.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Plan, "milestone_ids", counted)
+    monkeypatch.setattr(replay, "_PLAN_MILESTONE_IDS", {})
+    for _ in range(3):
+        load_text(SCENARIO, "x.yaml", tmp_path)
+    assert len(calls) == 1
+    with pytest.raises(replay.FileProblems, match="is not a milestone id"):
+        load_text(SCENARIO.replace("protection_end", "protection_ends"), "x.yaml", tmp_path)
