@@ -42,3 +42,22 @@ def test_a_plan_s_milestone_ids_are_worked_out_once(
     assert len(calls) == 1
     with pytest.raises(replay.FileProblems, match="is not a milestone id"):
         load_text(SCENARIO.replace("protection_end", "protection_ends"), "x.yaml", tmp_path)
+
+
+def test_an_order_s_zone_is_read_once_and_a_bad_one_refused_every_time() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from protectcalc.errors import InputError
+    from protectcalc.order import OrderInput, build_order
+
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    utc = ZoneInfo("UTC")
+    first, _ = build_order(OrderInput(placed="2026-03-01", tz="Asia/Tokyo"), now, utc)
+    ZoneInfo.clear_cache()  # the zone is remembered by the order reader, not only by ZoneInfo
+    again, _ = build_order(OrderInput(placed="2026-03-01", tz="Asia/Tokyo"), now, utc)
+    assert again.timezone is first.timezone
+    assert str(first.placed) == "2026-03-01 00:00:00+09:00"
+    for _ in range(2):
+        with pytest.raises(InputError, match="is not a known IANA time zone"):
+            build_order(OrderInput(placed="2026-03-01", tz="Asia/Nowhere"), now, utc)
