@@ -44,20 +44,33 @@ def test_a_plan_s_milestone_ids_are_worked_out_once(
         load_text(SCENARIO.replace("protection_end", "protection_ends"), "x.yaml", tmp_path)
 
 
-def test_an_order_s_zone_is_read_once_and_a_bad_one_refused_every_time() -> None:
+def test_an_order_s_zone_is_read_once_and_a_bad_one_refused_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
+    from protectcalc import order as order_module
     from protectcalc.errors import InputError
     from protectcalc.order import OrderInput, build_order
 
+    parsed: list[str] = []
+    real_parse_zone = order_module.parse_zone
+
+    def counted(name: str, field: str = "tz") -> ZoneInfo:
+        parsed.append(name)
+        return real_parse_zone(name, field)
+
+    monkeypatch.setattr(order_module, "parse_zone", counted)
+    monkeypatch.setattr(order_module, "_ZONES", {})
     now = datetime(2026, 3, 2, tzinfo=UTC)
     utc = ZoneInfo("UTC")
     first, _ = build_order(OrderInput(placed="2026-03-01", tz="Asia/Tokyo"), now, utc)
-    ZoneInfo.clear_cache()  # the zone is remembered by the order reader, not only by ZoneInfo
     again, _ = build_order(OrderInput(placed="2026-03-01", tz="Asia/Tokyo"), now, utc)
-    assert again.timezone is first.timezone
+    assert parsed == ["Asia/Tokyo"]
+    assert again.timezone is first.timezone is ZoneInfo("Asia/Tokyo")
     assert str(first.placed) == "2026-03-01 00:00:00+09:00"
     for _ in range(2):
         with pytest.raises(InputError, match="is not a known IANA time zone"):
             build_order(OrderInput(placed="2026-03-01", tz="Asia/Nowhere"), now, utc)
+    assert parsed == ["Asia/Tokyo", "Asia/Nowhere", "Asia/Nowhere"]
