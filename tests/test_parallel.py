@@ -6,6 +6,7 @@ The scenario folder is the input: 168 stories, some with bad input, read as orde
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -85,3 +86,13 @@ def test_results_come_back_in_order_with_progress(monkeypatch: pytest.MonkeyPatc
     assert result == [n * n for n in items]
     assert seen[0] == (0, 100) and seen[-1] == (100, 100)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+@linux_only
+def test_the_first_item_runs_before_the_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the first item builds (imports, rule sets) is inherited by the workers."""
+    monkeypatch.setenv(parallel.WORKERS_VARIABLE, "2")
+    parent = os.getpid()
+    pids = parallel.map_in_order(lambda _n: os.getpid(), list(range(70)))
+    assert pids[0] == parent
+    assert parent not in pids[1:]

@@ -879,32 +879,27 @@ def _due_of_file(
 
 def _order_files(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """The YAML files named or inside the folders named (hidden folders skipped), sorted."""
+    from protectcalc.files import yaml_files_in
+
     files: list[Path] = []
     errors: list[tuple[str, str]] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
-    def add(found: Path) -> None:
+    def add(found: Path, real: str) -> None:
         # The same file named twice, or through a symlink, is listed once.
-        real = found.resolve()
         if real not in seen:
             seen.add(real)
             files.append(found)
 
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                item
-                for item in path.rglob("*")
-                if item.suffix in (".yaml", ".yml")
-                and item.is_file()
-                and not any(part.startswith(".") for part in item.relative_to(path).parts)
-            )
+            found = yaml_files_in(path)
             if not found:
                 errors.append((str(path), f"{path}: no order files (*.yaml, *.yml) in it"))
-            for item in found:
-                add(item)
+            for item, real in found:
+                add(item, real)
         elif path.exists():  # a device or FIFO too: the reader refuses it by name
-            add(path)
+            add(path, str(path.resolve()))
         else:
             errors.append((str(path), f"{path}: no such file or folder"))
     return files, errors

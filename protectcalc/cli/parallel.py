@@ -3,6 +3,7 @@
 Why: each file is independent (read, validate, compute), and a folder of thousands of orders
 kept one core busy while the others idled. The work is handed out in chunks, in order, and
 the results come back in the same order, so the output is the same as from one process.
+The first file is done before the fork, so the workers inherit what it imported and built.
 
 Only where it is safe and pays: on Linux (the workers are forked, so they start at once and
 share the rule sets already compiled), and for a folder of at least :data:`MIN_FILES` files.
@@ -72,10 +73,14 @@ def map_in_order(
         return results
     import multiprocessing
 
+    # The first item runs here, before the fork: the modules it imports and the rule sets
+    # and calendars it builds are then inherited by every worker, not built once in each.
+    gathered: list[Result] = [task(items[0])]
+    if progress is not None:
+        progress(1, total)
     global _task
     _task = task
-    chunks = [list(items[start : start + CHUNK]) for start in range(0, total, CHUNK)]
-    gathered: list[Result] = []
+    chunks = [list(items[start : start + CHUNK]) for start in range(1, total, CHUNK)]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for done in pool.imap(_run_chunk, chunks):

@@ -209,7 +209,8 @@ def load_text(
     if not scenario:
         data = {key: value for key, value in data.items() if key != "expect"}
     problems = list(document.problems)
-    context = {"milestone_ids": _milestone_ids(data, base)}
+    # Only ``expect`` names milestones: an order file (or a scenario without it) needs no ids.
+    context = {"milestone_ids": _milestone_ids(data, base) if "expect" in data else None}
     try:
         record = model.model_validate(data, context=context)
     except ValidationError as error:
@@ -231,9 +232,23 @@ def _milestone_ids(data: object, base: Path) -> list[str] | None:
     if name is not None and not is_shipped_name(name) and not Path(name).is_absolute():
         name = str(base / name)
     try:
-        return load_rule_set(name).plan_for(None).milestone_ids()
+        plan = load_rule_set(name).plan_for(None)
     except (InputError, RuleSetError, OSError):
         return None
+    known = _PLAN_MILESTONE_IDS.get(id(plan))
+    if known is None:
+        if len(_PLAN_MILESTONE_IDS) >= 64:  # rule-set files edited over and over: stay small
+            _PLAN_MILESTONE_IDS.clear()
+        known = (plan, plan.milestone_ids())
+        _PLAN_MILESTONE_IDS[id(plan)] = known
+    return known[1]
+
+
+_PLAN_MILESTONE_IDS: dict[int, tuple[object, list[str]]] = {}
+"""A compiled plan's milestone ids, worked out once per plan rather than once per file.
+
+Keyed by ``id(plan)`` with the plan kept in the value, so an id is never reused while here.
+"""
 
 
 def load_file(path: Path, shown: str | None = None, *, scenario: bool = True) -> LoadedFile:

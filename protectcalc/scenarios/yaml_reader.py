@@ -403,9 +403,13 @@ class _Builder:
                 value: Any = event.value
             else:
                 value = plain_scalar(event.value)
+            end = event.end_mark.index
             if path is not None:
-                self.spots[path] = self._spot(event, top, style=style)
-            self._attach(value, event.end_mark.index)
+                key_event = None
+                if top is not None and isinstance(top.container, dict):
+                    key_event = top.key_at
+                self.spots[path] = self._spot_at(event.start_mark, end, key_event, style=style)
+            self._attach(value, end)
             return
         mapping = kind == "MappingStartEvent"
         self._open.append(
@@ -454,19 +458,40 @@ class _Builder:
             return (*top.path, top.key or "")
         return (*top.path, len(top.container))
 
-    def _spot(self, event: Any, parent: _Open | None, **extra: Any) -> Spot:
-        key_event = (
-            parent.key_at if parent is not None and isinstance(parent.container, dict) else None
-        )
-        return self._spot_at(event.start_mark, event.end_mark.index, key_event, **extra)
-
     @staticmethod
-    def _spot_at(mark: Any, end: int, key_event: Any, **extra: Any) -> Spot:
-        if key_event is not None:
-            extra["key_line"] = key_event.start_mark.line + 1
-            extra["key_column"] = key_event.start_mark.column + 1
-            extra["key_end"] = key_event.end_mark.index
-        return Spot(line=mark.line + 1, column=mark.column + 1, start=mark.index, end=end, **extra)
+    def _spot_at(
+        mark: Any,
+        end: int,
+        key_event: Any,
+        *,
+        style: str | None = None,
+        kind: str = "scalar",
+        flow: bool = False,
+        items_end: int | None = None,
+    ) -> Spot:
+        """The spot of a value starting at ``mark`` (keyword arguments: no dict per value)."""
+        if key_event is None:
+            key_line = key_column = key_end = None
+        else:
+            key_mark = key_event.start_mark
+            key_line, key_column, key_end = (
+                key_mark.line + 1,
+                key_mark.column + 1,
+                key_event.end_mark.index,
+            )
+        return Spot(
+            line=mark.line + 1,
+            column=mark.column + 1,
+            start=mark.index,
+            end=end,
+            style=style,
+            kind=kind,
+            flow=flow,
+            key_line=key_line,
+            key_column=key_column,
+            key_end=key_end,
+            items_end=items_end,
+        )
 
     def _close(self, event: Any) -> None:
         done = self._open.pop()
