@@ -295,11 +295,14 @@ def test_n_day_rules_are_exactly_n_times_24_hours(story: Story) -> None:
     timeline = story.timeline()
     rules = rules_for(story.reading)
     fields = story.fields()
+    # Under the reading ends_at_once no review can be left after confirming (its overlay).
+    ends_at_once = rules.readings.get("post_confirmation_protection") == "ends_at_once"
+    review_rule = "post_confirmation_protection" if ends_at_once else "feedback_window"
     exact = {
         "payment_due": ("placed", rules.elapsed("payment_window")),
         "cancel_response_due": ("cancel_requested", rules.elapsed("cancel_response")),
         "auto_confirm": ("delivered", rules.elapsed("auto_confirm")),
-        "feedback_due": ("confirmed", rules.elapsed("feedback_window")),
+        "feedback_due": ("confirmed", rules.elapsed(review_rule)),
         "appeal_due": ("dispute_closed", rules.elapsed("appeal_window")),
         "seller_response_due_1": ("dispute_opened", rules.elapsed("seller_response")),
     }
