@@ -97,31 +97,68 @@ _NO_SHORTCUT = object()
 
 
 def _coerced_without_adapter(param: Any, ctx: Any, value: Any) -> Any:
-    """What Typer's adapter would return for a given text or choice, or ``_NO_SHORTCUT``.
+    """What Typer's adapter would return for a given value, or ``_NO_SHORTCUT``.
 
-    A plain ``str`` option given one text comes out unchanged, and a choice (an Enum) is
-    matched by Typer's own ``coerce_cli_choice``, which is all its adapter does for them.
-    Anything else, and a choice that does not match (so that Typer words the error), goes
-    through Typer's adapter as before.
+    For a text, a choice (an Enum) and a path, and a list of them, Typer's adapter only calls
+    Typer's own functions, which are called here directly: a text comes out unchanged, a
+    choice is matched by ``coerce_cli_choice``, a path checked by ``coerce_cli_path``. Any
+    other type, and any value those refuse (so that Typer words the error), goes through
+    Typer's adapter as before.
     """
-    from typer._param_types import choice_coercion_annotation, coerce_cli_choice
+    from typing import get_args, get_origin
 
     descriptor = param.type_descriptor
     info = descriptor.parameter_info
-    if param.multiple or param.nargs != 1 or info.parser is not None:
+    if info.parser is not None or descriptor.file_annotation is not None:
         return _NO_SHORTCUT
-    if descriptor.file_annotation is not None:
+    annotation = descriptor.annotation
+    if get_origin(annotation) is list:
+        if not isinstance(value, list | tuple):
+            return _NO_SHORTCUT  # Typer refuses a lone text for a list, in its own words
+        (item_type,) = get_args(annotation)
+        items = [_leaf_without_adapter(param, ctx, item_type, item) for item in value]
+        return _NO_SHORTCUT if any(item is _NO_SHORTCUT for item in items) else items
+    if param.multiple or param.nargs != 1:
         return _NO_SHORTCUT
-    if descriptor.annotation is str and isinstance(value, str):
+    return _leaf_without_adapter(param, ctx, annotation, value)
+
+
+def _leaf_without_adapter(param: Any, ctx: Any, annotation: Any, value: Any) -> Any:
+    """One value as Typer's leaf adapter gives it (``build_leaf_adapter``), or ``_NO_SHORTCUT``."""
+    from pathlib import Path
+
+    from typer._param_types import (
+        choice_coercion_annotation,
+        coerce_cli_choice,
+        coerce_cli_path,
+        routes_to_path,
+    )
+
+    if not isinstance(value, str):
+        return _NO_SHORTCUT
+    if annotation is str:
         return value
-    found = choice_coercion_annotation(descriptor.annotation, info)
-    if found is None or not isinstance(value, str):
-        return _NO_SHORTCUT
-    choices, case_sensitive = found
+    info = param.type_descriptor.parameter_info
+    found = choice_coercion_annotation(annotation, info)
     try:
-        return coerce_cli_choice(value, choices=choices, case_sensitive=case_sensitive, ctx=ctx)
-    except ValueError:
+        if found is not None:
+            choices, case_sensitive = found
+            return coerce_cli_choice(value, choices=choices, case_sensitive=case_sensitive, ctx=ctx)
+        if routes_to_path(annotation, info):
+            path_type = info.path_type
+            if path_type is None and isinstance(annotation, type) and issubclass(annotation, Path):
+                path_type = annotation
+            if path_type is not None and issubclass(path_type, Path):
+                if not value:
+                    return _NO_SHORTCUT
+                # Typer turns the text into a path with a pydantic adapter of its own.
+                return coerce_cli_path(
+                    path_type(value), info, path_type=path_type, param=param, ctx=ctx
+                )
+            return coerce_cli_path(value, info, path_type=path_type, param=param, ctx=ctx)
+    except Exception:  # refused: Typer's adapter raises its own error for it
         return _NO_SHORTCUT
+    return _NO_SHORTCUT
 
 
 def _no_coercion_for_absent_options() -> None:
@@ -131,14 +168,19 @@ def _no_coercion_for_absent_options() -> None:
     use, also for an option that was not given, whose value is None and whose coercion
     returns None (or ``()`` for a repeatable option) without using the adapter. ``timeline``
     has some forty options; building their adapters cost about a tenth of its start-up.
-    Here such a value takes the same result without the adapter, and so do a given text and
-    a given choice (``_coerced_without_adapter``): building even one adapter loads pydantic's
-    plugin machinery (``importlib.metadata``), some 30 ms. Everything else is coerced by
-    Typer as before.
+    Here such a value takes the same result without the adapter, and so do a given text, a
+    choice and a path, and lists of them (``_coerced_without_adapter``): building even one
+    adapter imports pydantic and its plugin machinery, a third of a command's start-up.
+    Everything else is coerced by Typer as before.
     """
     try:
         from typer._click.exceptions import MissingParameter
-        from typer._param_types import choice_coercion_annotation, coerce_cli_choice  # noqa: F401
+        from typer._param_types import (  # noqa: F401  (the shortcut's helpers exist)
+            choice_coercion_annotation,
+            coerce_cli_choice,
+            coerce_cli_path,
+            routes_to_path,
+        )
         from typer.core import _TyperParameter
     except ImportError:  # another Typer: no shortcut, the same results
         return
