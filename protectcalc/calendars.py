@@ -227,11 +227,25 @@ def last_scheduled_year(calendar: Any) -> int | None:
     ``special_public_holidays`` (an entry of four or five items is a substitution). For a
     later year the package silently has none, so dates there are not confirmed.
     """
-    if not getattr(calendar, "has_substituted_holidays", False):
-        return None
-    decrees: dict[int, Any] = getattr(calendar, "special_public_holidays", {}) or {}
-    years = [year for year, entries in decrees.items() if any(len(e) >= 4 for e in _rows(entries))]
-    return max(years) if years else None
+    cached = _last_scheduled.get(id(calendar))
+    if cached is not None and cached[0] is calendar:
+        return cached[1]
+    found = None
+    if getattr(calendar, "has_substituted_holidays", False):
+        decrees: dict[int, Any] = getattr(calendar, "special_public_holidays", {}) or {}
+        years = [
+            year for year, entries in decrees.items() if any(len(e) >= 4 for e in _rows(entries))
+        ]
+        found = max(years) if years else None
+    if len(_last_scheduled) >= 256:
+        _last_scheduled.clear()
+    _last_scheduled[id(calendar)] = (calendar, found)
+    return found
+
+
+_last_scheduled: dict[int, tuple[Any, int | None]] = {}
+"""Per calendar object (kept with its answer, so an id is never reused): its decrees are the
+package's fixed data, and scanning them cost three quarters of a working-day question."""
 
 
 def _rows(entries: Any) -> Iterable[tuple[Any, ...]]:

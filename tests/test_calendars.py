@@ -136,7 +136,15 @@ def test_last_scheduled_year_reads_the_decrees() -> None:
         if any(len(row) >= 4 for row in calendars._rows(rows))
     ]
     assert calendars.last_scheduled_year(package) == max(decreed)
+    assert calendars.last_scheduled_year(package) == max(decreed)  # kept: the same answer
     assert calendars.last_scheduled_year(holidays.country_holidays("US", years=())) is None
+    china = holidays.country_holidays("CN", years=())  # another calendar: its own answer
+    decreed_in_china = [
+        year
+        for year, rows in china.special_public_holidays.items()
+        if any(len(row) >= 4 for row in calendars._rows(rows))
+    ]
+    assert calendars.last_scheduled_year(china) == max(decreed_in_china)
 
 
 # --- errors and choice of calendar ---------------------------------------------------------
