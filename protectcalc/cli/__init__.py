@@ -148,14 +148,12 @@ def _leaf_without_adapter(param: Any, ctx: Any, annotation: Any, value: Any) -> 
             path_type = info.path_type
             if path_type is None and isinstance(annotation, type) and issubclass(annotation, Path):
                 path_type = annotation
-            if path_type is not None and issubclass(path_type, Path):
-                if not value:
-                    return _NO_SHORTCUT
-                # Typer turns the text into a path with a pydantic adapter of its own.
-                return coerce_cli_path(
-                    path_type(value), info, path_type=path_type, param=param, ctx=ctx
-                )
-            return coerce_cli_path(value, info, path_type=path_type, param=param, ctx=ctx)
+            path_class = isinstance(path_type, type) and issubclass(path_type, Path)
+            if path_class and not value:
+                return _NO_SHORTCUT
+            # Typer turns the text into a path with a pydantic adapter of its own: done here.
+            given = path_type(value) if path_class else value
+            return coerce_cli_path(given, info, path_type=path_type, param=param, ctx=ctx)
     except Exception:  # refused: Typer's adapter raises its own error for it
         return _NO_SHORTCUT
     return _NO_SHORTCUT
