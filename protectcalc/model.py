@@ -12,6 +12,8 @@ from enum import StrEnum
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from protectcalc.clock import start_of_day
+
 
 class Actor(StrEnum):
     """Who must act by a milestone."""
@@ -209,6 +211,15 @@ class Milestone:
     def as_instant(self) -> datetime | None:
         """The instant it falls at; a business-day date counts as due when its day begins."""
         return self.at if self.at is not None else self.begins
+
+    def due(self, zone: ZoneInfo) -> datetime:
+        """When it falls due: its instant, or for a business-day date the moment its day
+        begins in ``zone`` (SPEC 2.1: never later than the real one)."""
+        if self.at is not None:
+            return self.at
+        if self.begins is not None:
+            return self.begins
+        return start_of_day(self.day, zone)
 
     def attribute(self, name: str) -> object:
         """What a rule-set expression may read of it: at, day, start, projected."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from protectcalc.rules.plan import Plan
+from protectcalc.rules.plan import CycleNode, MilestoneNode, Plan
 from protectcalc.scenarios import replay
 from protectcalc.scenarios.replay import load_text
 
@@ -28,15 +28,17 @@ def test_an_order_file_works_out_no_milestone_ids(
 def test_a_plan_s_milestone_ids_are_worked_out_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = []
-    real = Plan.milestone_ids
+    from protectcalc.rules import load_rule_set
 
-    def counted(self: Plan) -> list[str]:
+    calls = []
+    real = Plan.nodes_by_rank
+
+    def counted(self: Plan) -> list[MilestoneNode | CycleNode]:
         calls.append(self)
         return real(self)
 
-    monkeypatch.setattr(Plan, "milestone_ids", counted)
-    monkeypatch.setattr(replay, "_PLAN_MILESTONE_IDS", {})
+    monkeypatch.setattr(Plan, "nodes_by_rank", counted)
+    monkeypatch.setattr(load_rule_set().plan_for(None), "_milestone_ids", None)  # not yet known
     for _ in range(3):
         load_text(SCENARIO, "x.yaml", tmp_path)
     assert len(calls) == 1

@@ -320,17 +320,7 @@ def _straddle(order: Order, plan: Plan) -> list[Warning]:
 
 
 def _sort_key(item: Milestone, order: Order, ranks: dict[str, tuple[int, int]]) -> tuple[Any, ...]:
-    return utc(_due(item, order)), ranks.get(item.id, (1 << 30, 0))
-
-
-def _due(item: Milestone, order: Order) -> datetime:
-    """When a milestone falls due: its instant, or for a business-day date the moment its
-    day begins (kept on the milestone, so it is not worked out again)."""
-    if item.at is not None:
-        return item.at
-    if item.begins is not None:
-        return item.begins
-    return start_of_day(item.day, order.timezone)
+    return utc(item.due(order.timezone)), ranks.get(item.id, (1 << 30, 0))
 
 
 def _check_given_calendars(order: Order) -> None:
@@ -445,7 +435,7 @@ def _evaluate_case(
     start = anchor
     if case.start is not None:
         start = instant_of(case.start(scope)) or anchor
-    rule_ids = _rule_ids(case.rule_ids, scope)
+    rule_ids = _rule_ids(case, scope)
     scope.with_locals(**{"from": anchor, "count": count_text})
     explain = case.explain.render(scope) if case.explain else None
     if node.note is not None:
@@ -475,20 +465,12 @@ def _evaluate_case(
     )
 
 
-_FIXED_RULE_IDS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
-"""A case's declared rule ids, each once, when none is another milestone's (``@id``): then
-they are the same for every order, worked out once; None when they depend on the order."""
-
-
-def _rule_ids(declared: tuple[str, ...], scope: _Scope) -> tuple[str, ...]:
-    if declared not in _FIXED_RULE_IDS:
-        refers = any(rule_id.startswith("@") for rule_id in declared)
-        _FIXED_RULE_IDS[declared] = None if refers else tuple(dict.fromkeys(declared))
-    fixed = _FIXED_RULE_IDS[declared]
-    if fixed is not None:
-        return fixed
+def _rule_ids(case: CompiledCase, scope: _Scope) -> tuple[str, ...]:
+    """The rules a case cites, with each ``@ID`` replaced by milestone ID's rules."""
+    if not case.borrows_rules:
+        return case.rule_ids
     found: list[str] = []
-    for rule_id in declared:
+    for rule_id in case.rule_ids:
         if rule_id.startswith("@"):
             other = scope.milestones.get(rule_id[1:])
             found.extend(other.rule_ids if other is not None else ())
@@ -861,7 +843,7 @@ def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> 
         item = scope.milestones.get(milestone_id) if milestone_id else None
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
-        due = _due(item, scope.order)
+        due = item.due(scope.order.timezone)
         if utc(due) <= utc(scope.now):
             # A deadline already past is not the next action: say what its passing means.
             if step.passed is None:

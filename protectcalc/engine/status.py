@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from protectcalc.clock import start_of_day, time_between, utc
+from protectcalc.clock import time_between, utc
 from protectcalc.model import EVENT_RULE, Actor, Milestone, Order, Timeline, Warning
 
 
@@ -50,11 +49,6 @@ class Status:
         return self.timeline.phase_text
 
 
-def due_instant(milestone: Milestone, zone: ZoneInfo) -> datetime:
-    """The instant a milestone falls due; a business-day date is due as its day begins."""
-    return milestone.at if milestone.at is not None else start_of_day(milestone.day, zone)
-
-
 def open_buyer_deadlines(order: Order, timeline: Timeline) -> list[Deadline]:
     """The buyer's deadlines still ahead and not yet met, soonest first."""
     found: list[Deadline] = []
@@ -63,7 +57,7 @@ def open_buyer_deadlines(order: Order, timeline: Timeline) -> list[Deadline]:
             continue
         if item.done:
             continue
-        due = due_instant(item, order.timezone)
+        due = item.due(order.timezone)
         left = time_between(timeline.as_of, due)
         if left > timedelta(0):
             found.append(Deadline(item, due, left))

@@ -30,7 +30,6 @@ from typing import Any
 from icalendar import Alarm, Calendar, Event
 
 from protectcalc import __version__
-from protectcalc.clock import start_of_day
 from protectcalc.engine.status import open_buyer_deadlines
 from protectcalc.model import EVENT_RULE, Milestone, Order, Timeline
 from protectcalc.render.labels import label
@@ -141,7 +140,7 @@ def wanted_events(
             )
             if not reminder_events:
                 continue
-            due = item.at if item.at is not None else start_of_day(item.day, entry.order.timezone)
+            due = item.due(entry.order.timezone)
             for offset in reminders:
                 found.append(
                     Wanted(

@@ -290,7 +290,7 @@ def _comparable(value: Any) -> Any:
         return value.astimezone(UTC)
     if kind is int or value is None:
         return value
-    if value is None or isinstance(value, bool | str | date | timedelta):
+    if isinstance(value, bool | str | date | timedelta):
         if isinstance(value, datetime):
             return utc(value)
         return value

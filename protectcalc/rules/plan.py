@@ -85,6 +85,9 @@ class CompiledCase:
     floor: Compiled | None
     start: Compiled | None
     rule_ids: tuple[str, ...]
+    """The rules it cites, each once; ``@ID`` stands for milestone ID's rules."""
+    borrows_rules: bool
+    """Some of ``rule_ids`` are ``@ID``: the rules cited depend on the order."""
     projected: bool | None
     explain: Template | None
 
@@ -227,6 +230,7 @@ class Plan:
     facts: frozenset[str]
     cycle_limits: dict[str, str] = field(default_factory=dict)
     rounds_rule: str | None = None
+    _milestone_ids: tuple[str, ...] | None = field(default=None, init=False, repr=False)
 
     @property
     def rounds(self) -> int | None:
@@ -237,11 +241,14 @@ class Plan:
         return None
 
     def milestone_ids(self) -> list[str]:
-        """Every milestone id the plan can produce, in rank order."""
-        found: list[str] = []
-        for node in self.nodes_by_rank():
-            found.extend(node.outputs() if isinstance(node, CycleNode) else [node.id])
-        return found
+        """Every milestone id the plan can produce, in rank order (worked out once: replay
+        checks every scenario file's expectations against them)."""
+        if self._milestone_ids is None:
+            found: list[str] = []
+            for node in self.nodes_by_rank():
+                found.extend(node.outputs() if isinstance(node, CycleNode) else [node.id])
+            self._milestone_ids = tuple(found)
+        return list(self._milestone_ids)
 
     def nodes_by_rank(self) -> list[MilestoneNode | CycleNode]:
         """The nodes in declaration order (the order of ties on the timeline)."""
@@ -640,7 +647,7 @@ def _compile_case(
     explicit = case.rules
     rule_ids: tuple[str, ...]
     if explicit is not None:
-        rule_ids = tuple(explicit)
+        rule_ids = tuple(dict.fromkeys(explicit))
         for rule_id in rule_ids:
             if rule_id.startswith("@"):
                 if rule_id[1:] not in known.outputs:
@@ -674,6 +681,7 @@ def _compile_case(
         floor=expr(case.floor, "floor"),
         start=expr(case.start, "start"),
         rule_ids=rule_ids,
+        borrows_rules=any(rule_id.startswith("@") for rule_id in rule_ids),
         projected=case.projected,
         explain=explain,
     )

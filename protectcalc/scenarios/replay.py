@@ -232,23 +232,9 @@ def _milestone_ids(data: object, base: Path) -> list[str] | None:
     if name is not None and not is_shipped_name(name) and not Path(name).is_absolute():
         name = str(base / name)
     try:
-        plan = load_rule_set(name).plan_for(None)
+        return load_rule_set(name).plan_for(None).milestone_ids()
     except (InputError, RuleSetError, OSError):
         return None
-    known = _PLAN_MILESTONE_IDS.get(id(plan))
-    if known is None:
-        if len(_PLAN_MILESTONE_IDS) >= 64:  # rule-set files edited over and over: stay small
-            _PLAN_MILESTONE_IDS.clear()
-        known = (plan, plan.milestone_ids())
-        _PLAN_MILESTONE_IDS[id(plan)] = known
-    return known[1]
-
-
-_PLAN_MILESTONE_IDS: dict[int, tuple[object, list[str]]] = {}
-"""A compiled plan's milestone ids, worked out once per plan rather than once per file.
-
-Keyed by ``id(plan)`` with the plan kept in the value, so an id is never reused while here.
-"""
 
 
 def load_file(path: Path, shown: str | None = None, *, scenario: bool = True) -> LoadedFile:
