@@ -16,9 +16,14 @@ import codecs
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from protectcalc.scenarios.yaml_lines import plain_scalar, read_common
+
+__all__ = ["plain_scalar"]  # re-exported: the typing rules live with the line reader
 
 MAX_FILE_BYTES = 256 * 1024
 """Scenario files are a few hundred bytes; anything this large is a mistake or an attack."""
@@ -28,14 +33,6 @@ MAX_DEPTH = 12
 
 KeyPath = tuple[str | int, ...]
 """Where a value sits in a file: ``("order", "confirmed")``, ``("dispute", "opened")``."""
-
-_NULL = re.compile(r"~|null|Null|NULL|")
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT = re.compile(r"[-+]?[0-9]{1,18}")
-_INT_OTHER_BASE = re.compile(r"0o[0-7]{1,18}|0x[0-9a-fA-F]{1,15}")
-_FLOAT = re.compile(
-    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-)
 
 
 def show_path(path: KeyPath) -> str:
@@ -119,11 +116,26 @@ class YamlDocument:
     """A file's top-level mapping as plain data, with the place of every value and key."""
 
     data: dict[str, Any]
-    spots: dict[KeyPath, Spot]
     text: str
     bom: bool = False
     problems: tuple[Problem, ...] = ()
     """Problems that do not stop validation (a duplicate key): reported with its errors."""
+    found_spots: dict[KeyPath, Spot] | None = field(default=None, repr=False, compare=False)
+    """The places, when the YAML reader built them; None when the line reader read the file."""
+
+    @cached_property
+    def spots(self) -> dict[KeyPath, Spot]:
+        """Where every value is; worked out on first use when the line reader read the file.
+
+        Only an error message or ``replay --update`` needs a place, so a file that passes
+        never pays for them; the YAML reader gives them as it would have at first.
+        """
+        if self.found_spots is not None:
+            return self.found_spots
+        builder = _build_fast(self.text)
+        if builder is None:
+            builder = _build_pure(self.text, "")
+        return builder.spots
 
     def place(self, path: KeyPath, *, key: bool = False) -> tuple[int | None, int | None]:
         """Line and column of the value at ``path`` (or of its key), or of its nearest parent."""
@@ -179,14 +191,19 @@ def decode(raw: bytes, shown: str) -> tuple[str, bool]:
 def parse_yaml(text: str, shown: str, bom: bool = False) -> YamlDocument:
     """Parse one YAML document whose top level is a mapping; refuse everything unsafe.
 
-    The data is built straight from the parser's events: no node graph, no constructor,
-    and an alias is refused before anything is expanded. libyaml's C parser produces the
-    events when it is installed (ten times faster); any file it cannot read, or that the
-    reader refuses, is read again by the pure-Python parser, so every error message and
-    place comes from one parser whichever is installed.
+    A file of the usual shape is read by the line reader (:mod:`yaml_lines`), with no
+    YAML parser; any other is built straight from a parser's events: no node graph, no
+    constructor, and an alias is refused before anything is expanded. libyaml's C parser
+    produces the events when it is installed (ten times faster); any file it cannot read,
+    or that the reader refuses, is read again by the pure-Python parser, so every error
+    message and place comes from one parser whichever is installed.
     """
     if not text.strip():
         raise FileProblems(shown, [Problem("is empty: expected name, order and expect keys")])
+    if os.environ.get(PURE_ENV, "") in ("", "0"):
+        common = read_common(text)
+        if common is not None:
+            return YamlDocument(common, text, bom)
     builder = _build_fast(text)
     if builder is None:
         builder = _build_pure(text, shown)
@@ -197,7 +214,7 @@ def parse_yaml(text: str, shown: str, bom: bool = False) -> YamlDocument:
         kind = "a list" if isinstance(data, list) else "a single value"
         found = f"expected a mapping of keys (name, order, expect, ...), found {kind}"
         raise FileProblems(shown, [Problem(found, (), 1, 1)])
-    return YamlDocument(data, builder.spots, text, bom, tuple(builder.soft))
+    return YamlDocument(data, text, bom, tuple(builder.soft), builder.spots)
 
 
 def _build_fast(text: str) -> _Builder | None:
@@ -524,18 +541,3 @@ class _Builder:
     def _refuse(event: Any, path: KeyPath, message: str) -> None:
         mark = event.start_mark
         raise _Refused(Problem(message, path, mark.line + 1, mark.column + 1))
-
-
-def plain_scalar(text: str) -> Any:
-    """A plain scalar by the YAML 1.2 core schema; dates and times stay text."""
-    if _NULL.fullmatch(text):
-        return None
-    if text in _BOOL:
-        return _BOOL[text]
-    if _INT.fullmatch(text):
-        return int(text)
-    if _INT_OTHER_BASE.fullmatch(text):
-        return int(text, 0)
-    if _FLOAT.fullmatch(text):
-        return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
-    return text
