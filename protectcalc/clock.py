@@ -21,6 +21,12 @@ _ISO = re.compile(
     r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
     r"(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
+_COMMON_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?:(?:[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])|Z)?)?"
+)
+"""The moments files hold nearly always: ``2026-03-01``, ``2026-03-01T14:30`` (and ``+03:00``
+or ``Z`` after it, as expected instants are written); ASCII digits, real offsets only."""
 _NUMERIC = re.compile(
     r"(?P<a>\d{1,2})(?P<sep>[./])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2,4})"
     r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
@@ -74,9 +80,17 @@ def wall_to_instant(
     that does not exist (the skipped hour in spring) is an error unless ``gap_ok``, when it
     becomes the first instant after the gap.
     """
-    aware = wall.replace(tzinfo=zone, fold=0)
+    if type(wall) is datetime and wall.tzinfo is None:
+        # What ``replace`` gives (fold 0), built directly: replace costs four times as much.
+        aware = datetime(
+            wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second,
+            wall.microsecond, zone,
+        )  # fmt: skip
+    else:
+        aware = wall.replace(tzinfo=zone, fold=0)
     normalised = aware.astimezone(UTC).astimezone(zone)
-    if normalised.replace(tzinfo=None) != wall:
+    # Both carry ``zone``, so they compare as wall clocks: the time exists when they agree.
+    if normalised != aware:
         if not gap_ok:
             raise InputError(
                 field,
@@ -131,6 +145,10 @@ def _parse_instant(
             return local_now
         offset = {"today": 0, "yesterday": -1, "tomorrow": 1}[keyword]
         return start_of_day(local_now.date() + timedelta(days=offset), zone)
+    if _COMMON_ISO.fullmatch(text):
+        common = _from_common_iso(text, zone, field)
+        if common is not None:
+            return common
     iso = _ISO.fullmatch(text)
     if iso:
         return _from_iso(iso, text, zone, field)
@@ -143,6 +161,20 @@ def _parse_instant(
         "is not a date: use YYYY-MM-DD, YYYY-MM-DDTHH:MM (optionally with +HH:MM), "
         "now, today or yesterday",
     )
+
+
+def _from_common_iso(text: str, zone: ZoneInfo, field: str) -> datetime | None:
+    """:func:`_from_iso` of a :data:`_COMMON_ISO` text, read by ``fromisoformat`` (a fifth of
+    the cost); None when it is not a real date or time, for ``_from_iso`` to say why."""
+    try:
+        if len(text) == 10:
+            return start_of_day(date.fromisoformat(text), zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return wall_to_instant(moment, zone, field=field, raw=text)
+    return moment.astimezone(zone)
 
 
 def _from_iso(match: re.Match[str], text: str, zone: ZoneInfo, field: str) -> datetime:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from protectcalc import clock
 from protectcalc.clock import (
     add_elapsed,
     format_span,
@@ -394,3 +398,137 @@ def test_durations_refused(text: str) -> None:
 )
 def test_format_span(span: timedelta, text: str) -> None:
     assert format_span(span) == text
+
+
+# --- the common-shape fast path and the direct wall_to_instant, against the strict path -----
+
+
+_DIFFERENTIAL_ZONES = [
+    ZoneInfo(name)
+    for name in (
+        "UTC",
+        "Europe/Moscow",
+        "Europe/London",
+        "America/New_York",
+        "America/Sao_Paulo",
+        "Australia/Lord_Howe",
+        "Pacific/Apia",
+        "America/Havana",
+    )
+]
+
+
+def _two(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.integers(low, high).map(lambda value: f"{value:02d}")
+
+
+@st.composite
+def _common_text(draw: st.DrawFn) -> str:
+    """YYYY-MM-DD[THH:MM[offset]] with fields in and out of range, near DST changes too."""
+    year = draw(st.sampled_from(["1969", "1970", "2024", "2025", "2026", "2199", "2200", "0000"]))
+    text = f"{year}-{draw(_two(0, 13))}-{draw(_two(0, 32))}"
+    if draw(st.booleans()):
+        text += f"{draw(st.sampled_from('T '))}{draw(_two(0, 25))}:{draw(_two(0, 61))}"
+        offset = draw(st.sampled_from(["", "", "Z", "+", "-"]))
+        if offset in "+-" and offset:
+            offset += f"{draw(_two(0, 25))}:{draw(_two(0, 61))}"
+        text += offset
+    return text
+
+
+def _outcome(read: Any) -> tuple[str, object]:
+    try:
+        moment = read()
+    except InputError as error:
+        return ("error", str(error))
+    return ("ok", (moment, moment.tzinfo, moment.fold, moment.utcoffset()))
+
+
+_LONDON, _NEW_YORK = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=_common_text(), zone=st.sampled_from(_DIFFERENTIAL_ZONES))
+@example(text="2026-03-29T01:30", zone=_LONDON)  # in the spring gap
+@example(text="2026-10-25T01:30", zone=_LONDON)  # the repeated hour
+@example(text="2026-03-08T02:30", zone=_NEW_YORK)
+@example(text="2026-11-01 01:30", zone=_NEW_YORK)
+@example(text="2026-03-29T01:30+01:00", zone=_LONDON)
+@example(text="2026-03-29", zone=ZoneInfo("America/Havana"))  # a midnight change
+def test_common_iso_texts_are_read_as_the_strict_path_reads_them(text: str, zone: ZoneInfo) -> None:
+    if not clock._COMMON_ISO.fullmatch(text):
+        return
+    try:
+        fast = clock._from_common_iso(text, zone, "f")
+    except InputError as error:
+        got: tuple[str, object] = ("error", str(error))
+    else:
+        if fast is None:
+            return  # not a real date or time: the strict path words it
+        got = ("ok", (fast, fast.tzinfo, fast.fold, fast.utcoffset()))
+    match = clock._ISO.fullmatch(text)
+    assert match is not None
+    assert got == _outcome(lambda: clock._from_iso(match, text, zone, "f"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_common_text(), zone=st.sampled_from(_DIFFERENTIAL_ZONES))
+def test_parse_instant_of_common_texts_errors_as_before(text: str, zone: ZoneInfo) -> None:
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    answer = _outcome(lambda: parse_instant(text, zone, now, field="f"))
+    match = clock._ISO.fullmatch(text)
+    assert match is not None
+
+    def strict() -> datetime:
+        try:
+            moment = clock._from_iso(match, text, zone, "f")
+        except OverflowError:
+            raise InputError("f", text, "is outside the years 1970-2199") from None
+        if not 1970 <= moment.year <= 2199:
+            raise InputError("f", text, "is outside the years 1970-2199")
+        return moment
+
+    assert answer == _outcome(strict)
+
+
+def _old_wall_to_instant(wall: datetime, zone: ZoneInfo, *, gap_ok: bool = False) -> datetime:
+    """wall_to_instant as it was (``replace`` and a naive comparison): the reference."""
+    aware = wall.replace(tzinfo=zone, fold=0)
+    normalised = aware.astimezone(UTC).astimezone(zone)
+    if normalised.replace(tzinfo=None) != wall:
+        if not gap_ok:
+            raise InputError("f", wall.isoformat(), "does not exist")
+        return normalised
+    return aware
+
+
+_NEAR_CHANGES = st.sampled_from([(2018, 2, 15), (2018, 11, 3), (2026, 3, 8), (2026, 3, 29)])
+
+
+@st.composite
+def _walls(draw: st.DrawFn) -> datetime:
+    """Any wall time, or one within days of a daylight-saving change (gaps and folds)."""
+    if draw(st.booleans()):
+        return draw(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30)))
+    year, month, day = draw(_NEAR_CHANGES | st.sampled_from([(2026, 10, 25), (2026, 4, 5)]))
+    start = datetime(year, month, day) - timedelta(days=2)
+    return start + timedelta(minutes=draw(st.integers(0, 4 * 24 * 4)) * 15)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    wall=_walls(),
+    zone=st.sampled_from(_DIFFERENTIAL_ZONES),
+    gap_ok=st.booleans(),
+)
+def test_wall_to_instant_as_before(wall: datetime, zone: ZoneInfo, gap_ok: bool) -> None:
+    def new() -> datetime:
+        return clock.wall_to_instant(wall, zone, gap_ok=gap_ok, field="f")
+
+    def old() -> datetime:
+        return _old_wall_to_instant(wall, zone, gap_ok=gap_ok)
+
+    got, expected = _outcome(new), _outcome(old)
+    assert got[0] == expected[0]
+    if got[0] == "ok":
+        assert got == expected
