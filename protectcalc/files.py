@@ -106,8 +106,14 @@ def _size(limit: int) -> str:
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def yaml_files_in(folder: Path) -> list[tuple[Path, str]]:
+def yaml_files_in(
+    folder: Path, *, any_case: bool = False, as_text: bool = False
+) -> list[tuple[Path, str]]:
     """Every YAML file inside ``folder`` (hidden names skipped), sorted, with its real path.
+
+    ``any_case`` also takes ``.YAML`` and ``.Yml``, and ``as_text`` sorts by the path's text
+    (``a-c.yaml`` before ``a/b.yaml``) instead of part by part: what ``replay`` listed with
+    ``rglob`` (its :func:`~protectcalc.scenarios.replay.scenario_files`).
 
     What ``sorted(folder.rglob("*"))`` filtered on suffix, ``is_file()`` and hidden parts gave,
     each with ``str(resolve())``, but from one ``scandir`` per folder: the entries' types come
@@ -130,13 +136,18 @@ def yaml_files_in(folder: Path) -> list[tuple[Path, str]]:
                 continue  # hidden: neither listed nor searched
             if _is_dir_not_link(entry):
                 walk(directory / name, _join(real, name), (*relative, name))
-            elif _suffix(name) in YAML_SUFFIXES and _is_file(entry):
+            elif (
+                _suffix(name).lower() if any_case else _suffix(name)
+            ) in YAML_SUFFIXES and _is_file(entry):
                 path = directory / name
                 real_path = str(path.resolve()) if entry.is_symlink() else _join(real, name)
                 found.append(((*relative, name), path, real_path))
 
     walk(folder, str(folder.resolve()), ())
-    found.sort(key=lambda item: item[0])  # Path order: part by part, as sorted(Paths) did
+    if as_text:
+        found.sort(key=lambda item: "/".join(item[0]))  # as sorted by Path.as_posix()
+    else:
+        found.sort(key=lambda item: item[0])  # Path order: part by part, as sorted(Paths) did
     return [(path, real) for _parts, path, real in found]
 
 

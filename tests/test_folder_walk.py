@@ -75,3 +75,35 @@ def test_walk_matches_rglob_from_a_relative_folder(
     assert yaml_files_in(Path("orders")) == _by_rglob(Path("orders"))
     monkeypatch.chdir(tmp_path / "orders")
     assert yaml_files_in(Path()) == _by_rglob(Path())
+
+
+def _scenario_files_by_rglob(folder: Path) -> list[Path]:
+    """replay's folder walk as it was written before (any-case suffix, sorted as text)."""
+    files = [
+        item
+        for item in folder.rglob("*")
+        if item.suffix.lower() in (".yaml", ".yml")
+        and item.is_file()
+        and not any(part.startswith(".") for part in item.relative_to(folder).parts)
+    ]
+    return sorted(files, key=lambda item: item.as_posix())
+
+
+def test_replay_walk_matches_its_rglob(tmp_path: Path) -> None:
+    from protectcalc.scenarios.replay import find_scenarios, scenario_files
+
+    folder = _tree(tmp_path)
+    expected = _scenario_files_by_rglob(folder)
+    assert scenario_files(folder) == expected
+    names = [str(path.relative_to(folder)) for path in expected]
+    assert "x.YAML" in names
+    assert names.index("a-c.yaml") < names.index("a/b.yaml")  # as text, not part by part
+    found, problems = find_scenarios([str(folder), str(folder / "b.yaml"), str(folder / "*.yml")])
+    assert problems == []
+    seen: set[Path] = set()
+    unique = []
+    for path in [*expected, folder / "b.yaml", *sorted(folder.glob("*.yml"))]:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append((path, path.as_posix()))
+    assert found == unique

@@ -703,14 +703,15 @@ def find_scenarios(targets: Sequence[str]) -> tuple[list[tuple[Path, str]], list
     """The scenario files that files, folders (recursively) and globs name, each once.
 
     Returns (path, shown) pairs in order, and an error outcome for each target that names
-    nothing.
+    nothing. A folder's files come with their real paths from its listing (no ``resolve``
+    per file); a file named on its own is resolved.
     """
     found: list[tuple[Path, str]] = []
     problems: list[Outcome] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
-    def add(path: Path) -> None:
-        resolved = path.resolve()
+    def add(path: Path, real: str | None = None) -> None:
+        resolved = real if real is not None else str(path.resolve())
         if resolved not in seen:
             seen.add(resolved)
             found.append((path, path.as_posix()))
@@ -718,43 +719,43 @@ def find_scenarios(targets: Sequence[str]) -> tuple[list[tuple[Path, str]], list
     for target in targets:
         path = Path(target)
         if path.is_dir():
-            files = scenario_files(path)
-            if not files:
+            listed = _scenario_files_and_real_paths(path)
+            if not listed:
                 problems.append(
                     _missing(target, "no scenario files (*.yaml, *.yml) in this folder")
                 )
-            for item in files:
-                add(item)
+            for item, real in listed:
+                add(item, real)
         elif path.exists():  # a device or FIFO too: the reader refuses it by name
             add(path)
         elif any(char in target for char in "*?["):
             matches = sorted(glob.glob(target, recursive=True))  # noqa: PTH207 (any user pattern)
-            files = []
+            files: list[tuple[Path, str | None]] = []
             for match in matches:
                 candidate = Path(match)
                 if candidate.is_dir():
-                    files.extend(scenario_files(candidate))
+                    files.extend(_scenario_files_and_real_paths(candidate))
                 elif candidate.suffix.lower() in SCENARIO_SUFFIXES:
-                    files.append(candidate)
+                    files.append((candidate, None))
             if not files:
                 problems.append(_missing(target, "matches no scenario files"))
-            for item in files:
-                add(item)
+            for item, known in files:
+                add(item, known)
         else:
             problems.append(_missing(target, "no such file or folder"))
     return found, problems
 
 
+def _scenario_files_and_real_paths(folder: Path) -> list[tuple[Path, str]]:
+    """:func:`scenario_files`, each with its real path (from one listing per folder)."""
+    from protectcalc.files import yaml_files_in
+
+    return yaml_files_in(folder, any_case=True, as_text=True)
+
+
 def scenario_files(folder: Path) -> list[Path]:
     """Every *.yaml / *.yml file under a folder, skipping hidden ones, in path order."""
-    files = [
-        item
-        for item in folder.rglob("*")
-        if item.suffix.lower() in SCENARIO_SUFFIXES
-        and item.is_file()
-        and not any(part.startswith(".") for part in item.relative_to(folder).parts)
-    ]
-    return sorted(files, key=lambda item: item.as_posix())
+    return [path for path, _real in _scenario_files_and_real_paths(folder)]
 
 
 def _missing(target: str, message: str) -> Outcome:
