@@ -177,3 +177,18 @@ def test_bad_options_exit_2_once(orders: Path) -> None:
     assert result.stderr.startswith("protectcalc: --as-of 2026-02-30:")
     assert invoke(["due", str(orders), "--within", "soon"]).exit_code == 2
     assert invoke(["due", str(orders), "--format", "ics"]).exit_code == 2
+
+
+def test_with_fields_is_dataclasses_replace() -> None:
+    from dataclasses import replace
+
+    from protectcalc.order import OrderInput
+
+    raw = OrderInput(placed="2026-03-01", seller_responded=("2026-03-05",), tz="Europe/Moscow")
+    moment = "2026-03-09T10:00"
+    changed = raw.with_fields(as_of=moment, shipping="premium")
+    assert changed == replace(raw, as_of=moment, shipping="premium")
+    assert changed.__dict__ == replace(raw, as_of=moment, shipping="premium").__dict__
+    assert raw.as_of is None  # the original is untouched
+    with pytest.raises(TypeError):
+        raw.with_fields(not_a_field=1)

@@ -895,14 +895,12 @@ def _due_of_file(
     path: Path, moment: datetime, within: timedelta | None
 ) -> tuple[int, list["DueRow"], list[tuple[str, str]]]:
     """One order file for ``due``: how many timelines it gave, its rows, its error lines."""
-    from dataclasses import replace
-
     from protectcalc.engine.status import due_rows
 
     computed = []
     try:
         name, raw = _load_named_order(path)
-        used = replace(raw, as_of=moment)
+        used = raw.with_fields(as_of=moment)
         with _located_in(path, used):
             if used.also:
                 parsed, layered = compute_layered(used)
