@@ -20,8 +20,10 @@ from protectcalc.model import SINGLE_EVENTS as SINGLE_EVENTS  # the shared vocab
 from protectcalc.model import Phase
 from protectcalc.rules.expr import (
     Compiled,
+    Condition,
     ExpressionError,
     Template,
+    compile_condition,
     compile_node,
     parse,
     template,
@@ -73,7 +75,7 @@ class CompiledCase:
     """One case of a milestone, ready to evaluate."""
 
     spec: Case
-    when: Compiled | None
+    when: Condition | None
     when_text: str | None
     event: str | None
     anchor: Compiled | None
@@ -99,7 +101,7 @@ class MilestoneNode:
     id: str
     spec: MilestoneSpec
     cases: tuple[CompiledCase, ...]
-    done: Compiled | None
+    done: Condition | None
     note: Template | None
     on_calendar: bool
     rank: int
@@ -120,14 +122,14 @@ class CompiledStep:
     plan_label: Template
     missed: str | None
     late: str | None
-    done: Compiled | None
+    done: Condition | None
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class CompiledStart:
     """A way a cycle starts, compiled."""
 
-    when: Compiled | None
+    when: Condition | None
     at: Compiled
     projected: bool
     label: Template
@@ -150,7 +152,7 @@ class CycleNode:
     end_actor: str
     end_event: str | None
     end_event_explain: Template | None
-    end_none_when: Compiled | None
+    end_none_when: Condition | None
     end_limit_explain: Template | None
     end_last_explain: Template
     end_last_projected: bool
@@ -168,7 +170,7 @@ class CompiledWarning:
     """A data warning (condition and message), or the place of a builtin group."""
 
     code: str
-    when: Compiled | None
+    when: Condition | None
     message: Template | None
     fact: str | None = None
     """The cycle fact it reports: such warnings keep the order the facts arose in."""
@@ -188,7 +190,7 @@ class CompiledLate:
 class CompiledNext:
     """A next action of a phase."""
 
-    when: Compiled | None
+    when: Condition | None
     milestone: Template | None
     action: Template
     if_nothing: Template | None
@@ -202,7 +204,7 @@ class CompiledPhase:
 
     text: str
     next: tuple[CompiledNext, ...]
-    traps: tuple[tuple[str, Compiled | None, Template], ...]
+    traps: tuple[tuple[str, Condition | None, Template], ...]
 
 
 @dataclass
@@ -215,7 +217,7 @@ class Plan:
     tables: dict[str, dict[str, str]]
     warnings: list[CompiledWarning]
     late_events: list[CompiledLate]
-    phases: list[tuple[str, Compiled]]
+    phases: list[tuple[str, Condition]]
     phase_specs: dict[str, CompiledPhase]
     inputs: dict[str, InputSpec]
     margin_rule: str | None
@@ -373,6 +375,15 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         known.check(key, node.names(), set(extra), problems)
         return compile_node(node)
 
+    def condition(key: str, text: str) -> Condition:
+        try:
+            node = parse(text)
+        except ExpressionError as error:
+            problems.add(key, str(error))
+            return lambda scope: False
+        known.check(key, node.names(), set(), problems)
+        return compile_condition(node)
+
     def text_template(key: str, text: str, extra: Iterable[str] = ()) -> Template:
         try:
             compiled = template(text)
@@ -392,7 +403,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         warnings.append(
             CompiledWarning(
                 item.code,
-                expression(f"warnings.{item.code}.when", item.when),
+                condition(f"warnings.{item.code}.when", item.when),
                 text_template(f"warnings.{item.code}.message", item.message),
                 fact=next(iter(referenced)) if len(referenced) == 1 else None,
             )
@@ -408,13 +419,13 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     for late_event in data.late_events:
         if late_event.event not in EVENTS:
             problems.add(f"late_events.{late_event.event}", f"unknown event {late_event.event}")
-    phases: list[tuple[str, Compiled]] = []
+    phases: list[tuple[str, Condition]] = []
     for rule in data.phases:
         if rule.phase not in {phase.value for phase in Phase}:
             problems.add("phases", f"unknown phase {rule.phase} (known: {', '.join(Phase)})")
         if rule.phase not in data.phase:
             problems.add("phases", f"phase {rule.phase} has no [phase.{rule.phase}] text")
-        phases.append((rule.phase, expression(f"phases.{rule.phase}.when", rule.when)))
+        phases.append((rule.phase, condition(f"phases.{rule.phase}.when", rule.when)))
     phase_specs: dict[str, CompiledPhase] = {}
     for phase_id, phase in data.phase.items():
         key = f"phase.{phase_id}"
@@ -422,7 +433,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
             phase.text,
             tuple(
                 CompiledNext(
-                    expression(f"{key}.next.when", step.when) if step.when else None,
+                    condition(f"{key}.next.when", step.when) if step.when else None,
                     text_template(f"{key}.next.milestone", step.milestone)
                     if step.milestone
                     else None,
@@ -438,7 +449,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
             tuple(
                 (
                     trap.code,
-                    expression(f"{key}.traps.when", trap.when) if trap.when else None,
+                    condition(f"{key}.traps.when", trap.when) if trap.when else None,
                     text_template(f"{key}.traps.message", trap.message),
                 )
                 for trap in phase.traps
@@ -627,6 +638,14 @@ def _compile_case(
         names.update(node.names())
         return compile_node(node)
 
+    def condition(text: str | None) -> Condition | None:
+        if text is None:
+            return None
+        node = parse(text)
+        known.check(f"{key}.when", node.names(), set(CASE_LOCALS), problems)
+        names.update(node.names())
+        return compile_condition(node)
+
     def rule_ref(text: str | None, part: str) -> tuple[str | None, bool]:
         if text is None:
             return None, False
@@ -669,7 +688,7 @@ def _compile_case(
         names.update(explain.names)
     return CompiledCase(
         spec=case,
-        when=expr(case.when, "when"),
+        when=condition(case.when),
         when_text=case.when,
         event=case.event,
         anchor=expr(case.from_, "from"),
@@ -705,7 +724,7 @@ def _compile_milestone(
     if spec.done is not None:
         node = parse(spec.done)
         known.check(f"{key}.done", node.names(), set(), problems)
-        done = compile_node(node)
+        done = compile_condition(node)
     note = None
     if spec.note is not None:
         note = template(spec.note)
@@ -734,6 +753,12 @@ def _compile_cycle(
         known.check(f"{key}.{part}", node.names(), local, problems)
         names.update(node.names())
         return compile_node(node)
+
+    def condition(text: str, part: str) -> Condition:
+        node = parse(text)
+        known.check(f"{key}.{part}", node.names(), local, problems)
+        names.update(node.names())
+        return compile_condition(node)
 
     def text(value: str, part: str) -> Template:
         compiled = template(value)
@@ -774,7 +799,7 @@ def _compile_cycle(
                 plan_label=text(step.plan_label, "steps.plan_label"),
                 missed=step.missed,
                 late=step.late,
-                done=expr(step.done, "steps.done") if step.done else None,
+                done=condition(step.done, "steps.done") if step.done else None,
             )
         )
     end = spec.end
@@ -787,7 +812,7 @@ def _compile_cycle(
         stop=spec.stop,
         starts=tuple(
             CompiledStart(
-                expr(start.when, "start.when") if start.when else None,
+                condition(start.when, "start.when") if start.when else None,
                 expr(start.at, "start.at"),
                 start.projected,
                 text(start.label, "start.label"),
@@ -802,7 +827,7 @@ def _compile_cycle(
         end_event_explain=text(end.event_explain, "end.event_explain")
         if end.event_explain
         else None,
-        end_none_when=expr(end.none_when, "end.none_when") if end.none_when else None,
+        end_none_when=condition(end.none_when, "end.none_when") if end.none_when else None,
         end_limit_explain=text(end.limit_explain, "end.limit_explain")
         if end.limit_explain
         else None,
