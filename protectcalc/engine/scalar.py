@@ -57,6 +57,9 @@ call machinery (several times per order)."""
 _PHASES: dict[str, Phase] = {phase.value: phase for phase in Phase}
 """A phase by its rule-set name (as ``_ACTORS``)."""
 
+_ORDER_VALUES = (*SINGLE_EVENTS, *REPEATED_EVENTS, "processing_days", "delivery_days", "extended")
+"""The order's fields an expression reads as they are (its events and listing inputs)."""
+
 _NO_LOCALS: Mapping[str, Any] = {}
 """The locals of an expression that binds none (shared: locals are replaced, never changed)."""
 
@@ -138,16 +141,13 @@ class _Scope:
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
         names = self.names = _plan_names(plan)
-        values: dict[str, Any] = {name: getattr(order, name) for name in SINGLE_EVENTS}
-        for name in REPEATED_EVENTS:
-            values[name] = getattr(order, name)
-        values.update(
-            processing_days=order.processing_days,
-            delivery_days=order.delivery_days,
-            extended=order.extended,
-            dispute_outcome=order.dispute_outcome.value if order.dispute_outcome else None,
-            payment_method=order.payment_method.value if order.payment_method else None,
-            shipping=order.shipping.value,
+        fields = vars(order)
+        values: dict[str, Any] = {name: fields[name] for name in _ORDER_VALUES}
+        outcome, method = order.dispute_outcome, order.payment_method
+        values.update(  # an enum's _value_: its ``value`` property is a Python call
+            dispute_outcome=outcome._value_ if outcome else None,
+            payment_method=method._value_ if method else None,
+            shipping=order.shipping._value_,
             buyer_country=order.buyer_country,
             seller_country=order.seller_country,
             rules_label=names.label,
@@ -372,15 +372,15 @@ def compute_timeline(
             continue
         # The first case whose condition holds and whose anchor is known gives the milestone.
         scope.locals = _NO_LOCALS
-        for case in node.cases:
-            if case.when is not None and not case.when(scope):
-                continue
+        index = node.first_case(scope, 0)
+        while index >= 0:
+            case = node.cases[index]
             milestone = _evaluate_case(node, case, names.cases[case], scope, calendars)
-            if milestone is None:
-                continue
-            scope.set_milestone(node.id, milestone)
-            ranks[node.id] = (node.rank, 0)
-            break
+            if milestone is not None:
+                scope.set_milestone(node.id, milestone)
+                ranks[node.id] = (node.rank, 0)
+                break
+            index = node.first_case(scope, index + 1)
     warnings = _warnings(plan, scope, calendars)
     if names.dated:
         warnings.extend(_straddle(order, plan))
@@ -943,10 +943,8 @@ place them."""
 
 def _phase(plan: Plan, scope: _Scope) -> Phase:
     scope.locals = _NO_LOCALS
-    for phase, condition in plan.phases:
-        if condition(scope):
-            return _PHASES[phase]
-    return Phase.CLOSED
+    index = plan.first_phase(scope, 0)
+    return _PHASES[plan.phases[index][0]] if index >= 0 else Phase.CLOSED
 
 
 def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> NextAction | None:

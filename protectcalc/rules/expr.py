@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -65,6 +65,10 @@ Compiled = Callable[[Scope], Any]
 
 Condition = Callable[[Scope], bool]
 """A compiled condition: its expression's value as :func:`truthy` judges it."""
+
+FirstHolding = Callable[[Scope, int], int]
+"""Compiled conditions tried in turn: given a scope and where to start, the index of the first
+that holds, or -1 (see :func:`compile_first`)."""
 
 
 class Durational(Protocol):
@@ -303,9 +307,11 @@ def _comparable(value: Any) -> Any:
         if isinstance(value, datetime):
             return utc(value)
         return value
-    moment = instant_of(value)
-    if moment is not None:
-        return utc(moment)
+    as_instant = getattr(value, "as_instant", None)  # instant_of, inline: a milestone
+    if as_instant is not None:
+        moment = as_instant()
+        if moment is not None:
+            return moment.astimezone(UTC)
     number = number_of(value)
     if number is not None:
         return number
@@ -539,6 +545,8 @@ _GENERATED_NAMESPACE: dict[str, Any] = {
     "wall": wall,
     "type": type,
     "str": str,
+    "tuple": tuple,
+    "int": int,
     "_lt": _ordered(operator.lt),
     "_le": _ordered(operator.le),
     "_gt": _ordered(operator.gt),
@@ -631,7 +639,11 @@ class _Source:
         code = self.value(node)
         if node.kind == "const" and isinstance(node.value, _SELF_COMPARABLE):
             return code
-        return f"_comparable({code})"
+        held, kind = self.temporary(), self.temporary()
+        return (  # _comparable's commonest kinds without the call: an instant, a count, absent
+            f"({held}.astimezone(UTC) if ({kind} := type({held} := {code})) is datetime "
+            f"else {held} if {kind} is int or {held} is None else _comparable({held}))"
+        )
 
     def compare(self, node: Node) -> str:
         left, right = (self.comparable(child) for child in node.children)
@@ -645,17 +657,24 @@ class _Source:
             (argument,) = node.children
             held = self.temporary()
             code = self.value(argument)
+            # ``!= ()`` only for a tuple: no other value is equal to (), and a milestone's
+            # dataclass __eq__ is a Python call
             if name == "present":
-                return f"(({held} := {code}) is not None and {held} != ())"
-            return f"(({held} := {code}) is None or {held} == ())"
+                return (
+                    f"(({held} := {code}) is not None "
+                    f"and (type({held}) is not tuple or {held} != ()))"
+                )
+            return f"(({held} := {code}) is None or (type({held}) is tuple and {held} == ()))"
         args = [self.value(child) for child in node.children]
         if name in _SCOPE_FREE_CALLS:
             return f"{_SCOPE_FREE_CALLS[name]}({', '.join(args)})"
         return f"_call_{name}({', '.join(['scope', *args])})"
 
-    def function(self, body: list[str], label: str) -> Compiled:
-        """Compile ``body`` (lines of a function of ``scope``) into that function."""
-        lines = ["def _generated(scope):"]
+    def function(
+        self, body: list[str], label: str, parameters: str = "scope"
+    ) -> Callable[..., Any]:
+        """Compile ``body`` (lines of a function of ``parameters``) into that function."""
+        lines = [f"def _generated({parameters}):"]
         if self.reads_env:
             lines.append("    get = scope.env.get")
         if self.reads_locals:
@@ -665,7 +684,7 @@ class _Source:
 
 
 @functools.lru_cache(maxsize=4096)
-def _compile_function(source: str, label: str) -> Compiled:
+def _compile_function(source: str, label: str) -> Callable[..., Any]:
     """The function a generated source defines (kept per source: texts repeat in rule sets)."""
     try:
         code = compile(source, f"<{label}>", "exec")
@@ -673,7 +692,7 @@ def _compile_function(source: str, label: str) -> Compiled:
         raise ExpressionError(f"a {label} is nested too deeply") from None
     namespace: dict[str, Any] = {}
     exec(code, _GENERATED_NAMESPACE, namespace)
-    function: Compiled = namespace["_generated"]
+    function: Callable[..., Any] = namespace["_generated"]
     return function
 
 
@@ -686,6 +705,22 @@ def compile_node(node: Node) -> Compiled:
     source = _Source()
     code = source.value(node)
     return source.function([f"return {code}"], "rule expression")
+
+
+def compile_first(conditions: Sequence[Node | None]) -> FirstHolding:
+    """One function for a list of conditions tried in turn (a milestone's cases, the phases):
+    the index of the first from ``start`` on that holds (None always holds), or -1.
+
+    A call per condition cost more than most conditions themselves; the conditions are
+    evaluated in the same order and stop at the same place.
+    """
+    source = _Source()
+    body: list[str] = []
+    for index, node in enumerate(conditions):
+        test = f"start <= {index}" + (f" and {source.condition(node)}" if node else "")
+        body.append(f"if {test}: return {index}")
+    body.append("return -1")
+    return source.function(body, "rule conditions", "scope, start")
 
 
 def compile_condition(node: Node) -> Condition:

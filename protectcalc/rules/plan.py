@@ -22,8 +22,10 @@ from protectcalc.rules.expr import (
     Compiled,
     Condition,
     ExpressionError,
+    FirstHolding,
     Template,
     compile_condition,
+    compile_first,
     compile_node,
     parse,
     template,
@@ -105,6 +107,8 @@ class MilestoneNode:
     note: Template | None
     on_calendar: bool
     rank: int
+    first_case: FirstHolding
+    """The cases' conditions in one function: the first case from a start on that applies."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -218,6 +222,8 @@ class Plan:
     warnings: list[CompiledWarning]
     late_events: list[CompiledLate]
     phases: list[tuple[str, Condition]]
+    first_phase: FirstHolding
+    """The phases' conditions in one function: the index of the first that holds, or -1."""
     phase_specs: dict[str, CompiledPhase]
     inputs: dict[str, InputSpec]
     margin_rule: str | None
@@ -528,6 +534,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         warnings=warnings,
         late_events=late,
         phases=phases,
+        first_phase=compile_first([parse(rule.when) for rule in data.phases]),
         phase_specs=phase_specs,
         inputs=dict(data.inputs),
         margin_rule=data.margin_rule,
@@ -716,9 +723,10 @@ def _compile_milestone(
 ) -> tuple[MilestoneNode, set[str]]:
     names: set[str] = set()
     key = f"milestones.{node_id}"
+    all_cases = spec.all_cases()
     cases = tuple(
         _compile_case(f"{key}.cases" if spec.cases else key, case, rules, known, problems, names)
-        for case in spec.all_cases()
+        for case in all_cases
     )
     done = None
     if spec.done is not None:
@@ -733,7 +741,9 @@ def _compile_milestone(
     on_calendar = spec.on_calendar
     if on_calendar is None:
         on_calendar = spec.actor == "buyer" and spec.kind is not Kind.EVENT
-    return MilestoneNode(node_id, spec, cases, done, note, on_calendar, rank), names
+    first_case = compile_first([parse(case.when) if case.when else None for case in all_cases])
+    compiled = MilestoneNode(node_id, spec, cases, done, note, on_calendar, rank, first_case)
+    return compiled, names
 
 
 def _compile_cycle(
