@@ -8,6 +8,7 @@ come from the rule set (SPEC sections 2 and 3 are the time contract).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -59,6 +60,7 @@ _PHASES: dict[str, Phase] = {phase.value: phase for phase in Phase}
 
 _ORDER_VALUES = (*SINGLE_EVENTS, *REPEATED_EVENTS, "processing_days", "delivery_days", "extended")
 """The order's fields an expression reads as they are (its events and listing inputs)."""
+_read_order_values = operator.itemgetter(*_ORDER_VALUES)
 
 _NO_LOCALS: Mapping[str, Any] = {}
 """The locals of an expression that binds none (shared: locals are replaced, never changed)."""
@@ -141,8 +143,9 @@ class _Scope:
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
         names = self.names = _plan_names(plan)
-        fields = vars(order)
-        values: dict[str, Any] = {name: fields[name] for name in _ORDER_VALUES}
+        values: dict[str, Any] = dict(
+            zip(_ORDER_VALUES, _read_order_values(vars(order)), strict=True)
+        )
         outcome, method = order.dispute_outcome, order.payment_method
         values.update(  # an enum's _value_: its ``value`` property is a Python call
             dispute_outcome=outcome._value_ if outcome else None,
@@ -222,6 +225,9 @@ class _PlanNames:
     """The rule set has effective periods (else the rules cannot change within an order)."""
     later_builtins: tuple[str, ...]
     """The engine's warning groups the rule set does not place, shown after its own."""
+    fact_group: int | None
+    """The place of the first warning that reports a cycle fact: those warnings are shown
+    there, in the order their facts arose."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +300,14 @@ def _plan_names(plan: Plan) -> _PlanNames:
         },
         period_index(plan.rules, date.min) != -1,
         tuple(name for name in _BUILTIN_WARNINGS if name not in placed),
+        next(
+            (
+                index
+                for index, item in enumerate(plan.warnings)
+                if item.builtin is None and item.fact is not None
+            ),
+            None,
+        ),
     )
     _PLAN_NAMES[id(plan)] = (plan, names)
     return names
@@ -761,25 +775,30 @@ def _warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]
     """
     keyed: list[tuple[tuple[int, int], Warning]] = []
     codes: set[str] = set()
-    fact_group: int | None = None
+    fact_group = scope.names.fact_group
+    items = plan.warnings
     scope.locals = _NO_LOCALS
-    for index, item in enumerate(plan.warnings):
+    index = plan.first_warning(scope, 0)  # skips the screened warnings whose condition fails
+    while index >= 0:
+        item = items[index]
         if item.builtin is not None:
             found = _BUILTIN_WARNINGS[item.builtin](plan, scope, calendars)
             keyed.extend(((index, n), w) for n, w in enumerate(found))
-            continue
-        assert item.when is not None and item.message is not None
-        if item.fact is not None and fact_group is None:
-            fact_group = index
-        if item.code in codes or not item.when(scope):
-            continue
-        message = item.message.render(scope)
-        if not message:
-            continue
-        codes.add(item.code)
-        fact = scope.facts.get(item.fact) if item.fact else None
-        key = (fact_group, fact.seq) if fact is not None and fact_group is not None else (index, 0)
-        keyed.append((key, Warning(item.code, message)))
+        elif item.screened or (
+            item.code not in codes and item.when is not None and item.when(scope)
+        ):
+            assert item.message is not None
+            message = item.message.render(scope)
+            if message:
+                codes.add(item.code)
+                fact = scope.facts.get(item.fact) if item.fact else None
+                key = (
+                    (fact_group, fact.seq)
+                    if fact is not None and fact_group is not None
+                    else (index, 0)
+                )
+                keyed.append((key, Warning(item.code, message)))
+        index = plan.first_warning(scope, index + 1)
     end = len(plan.warnings)
     for offset, name in enumerate(scope.names.later_builtins):
         found = _BUILTIN_WARNINGS[name](plan, scope, calendars)

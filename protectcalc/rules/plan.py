@@ -179,6 +179,9 @@ class CompiledWarning:
     fact: str | None = None
     """The cycle fact it reports: such warnings keep the order the facts arose in."""
     builtin: str | None = None
+    screened: bool = False
+    """Its condition is tried by the plan's ``first_warning`` (the first warning of its code:
+    no earlier one can have claimed the code, so the condition is always tried)."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -220,6 +223,9 @@ class Plan:
     labels: dict[str, str]
     tables: dict[str, dict[str, str]]
     warnings: list[CompiledWarning]
+    first_warning: FirstHolding
+    """The index of the next warning from a start on that may apply: a builtin group, a warning
+    whose code an earlier one may have claimed, or a screened one whose condition holds."""
     late_events: list[CompiledLate]
     phases: list[tuple[str, Condition]]
     first_phase: FirstHolding
@@ -400,20 +406,25 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         return compiled
 
     warnings: list[CompiledWarning] = []
+    screens: list[str | None] = []  # per warning, the condition first_warning tries
     for item in data.warnings:
         if item.builtin is not None:
             warnings.append(CompiledWarning("", None, None, builtin=item.builtin))
+            screens.append(None)
             continue
         assert item.code and item.when and item.message
         referenced = parse(item.when).names() & facts
+        screened = all(earlier.code != item.code for earlier in warnings)
         warnings.append(
             CompiledWarning(
                 item.code,
                 condition(f"warnings.{item.code}.when", item.when),
                 text_template(f"warnings.{item.code}.message", item.message),
                 fact=next(iter(referenced)) if len(referenced) == 1 else None,
+                screened=screened,
             )
         )
+        screens.append(item.when if screened else None)
     late = [
         CompiledLate(
             item.event,
@@ -532,6 +543,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         labels=labels,
         tables=tables,
         warnings=warnings,
+        first_warning=compile_first([parse(text) if text else None for text in screens]),
         late_events=late,
         phases=phases,
         first_phase=compile_first([parse(rule.when) for rule in data.phases]),
