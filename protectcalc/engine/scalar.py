@@ -139,6 +139,7 @@ class _Scope:
         self.order = order
         self.plan = plan
         self.now = as_of
+        self.now_utc = as_of.astimezone(UTC)  # for comparing instants (see clock.utc)
         self.milestones: dict[str, Milestone] = {}
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
@@ -370,8 +371,11 @@ def compute_timeline(
     layers of the same order read) has it: then this layer simply does not use it.
     """
     zone = order.timezone
-    first = min((at.astimezone(UTC) for _, at in order.events()), default=None)
-    plan = rules.plan_for(first.astimezone(zone).date() if first else None)
+    day: date | None = None
+    if period_index(rules, date.min) >= 0:  # a dated rule set: the rules at the first event
+        first = min((at.astimezone(UTC) for _, at in order.events()), default=None)
+        day = first.astimezone(zone).date() if first else None
+    plan = rules.plan_for(day)
     rules = plan.rules
     check_reads(order, plan.reads | also_reads if also_reads else plan.reads, rules.name)
     check_order(order, plan)
@@ -413,7 +417,7 @@ def compute_timeline(
         timezone=zone_name(zone),
         as_of=scope.now,
         phase=phase,
-        milestones=tuple(item for _, _, item in keyed),
+        milestones=tuple([item for _, _, item in keyed]),
         summary=_summary(plan, scope),
         next=_next_action(plan, scope, phase, margin),
         safety_margin=margin,
@@ -545,7 +549,7 @@ def _evaluate_case(
         at, day = anchor, anchor.date()
     if case.floor is not None and at is not None:
         floor = instant_of(case.floor(scope))
-        if floor is not None and utc(floor) >= utc(at):
+        if floor is not None and floor.astimezone(UTC) >= at.astimezone(UTC):
             at, day = floor, floor.date()
             trace.append(f"no earlier than {case.spec.floor} = {wall(floor)}")
     start = anchor
@@ -643,9 +647,13 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
     sub = 0
     stopped = False
     for k in range(1, node.rounds + 1):
-        if stop_at is not None and utc(cursor) >= utc(stop_at):
+        if stop_at is not None and cursor.astimezone(UTC) >= stop_at.astimezone(UTC):
             break
-        if limit_at is not None and cursor_projected and utc(cursor) >= utc(limit_at):
+        if (
+            limit_at is not None
+            and cursor_projected
+            and cursor.astimezone(UTC) >= limit_at.astimezone(UTC)
+        ):
             break
         for step in node.steps:
             facts = step_facts[step]
@@ -684,14 +692,14 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                 reply, reply_projected = replies[k - 1], False
                 label = step.reply_label.render(scope.with_locals(at=reply, k=k)) or ""
                 late = step.late
-                if late and not cursor_projected and utc(reply) > utc(due):
+                if late and not cursor_projected and reply.astimezone(UTC) > due.astimezone(UTC):
                     fact = Missed(k, due, reply, seq=len(scope.facts))
                     scope.add_fact(late, fact)
             else:
                 if stop_at is not None:
                     stopped = True
                     break
-                if not cursor_projected and utc(scope.now) > utc(due):
+                if not cursor_projected and scope.now_utc > due.astimezone(UTC):
                     if step.missed is not None:
                         fact = Missed(k, due, seq=len(scope.facts))
                         scope.add_fact(step.missed, fact)
@@ -783,7 +791,8 @@ def _warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]
         item = items[index]
         if item.builtin is not None:
             found = _BUILTIN_WARNINGS[item.builtin](plan, scope, calendars)
-            keyed.extend(((index, n), w) for n, w in enumerate(found))
+            if found:
+                keyed.extend(((index, n), w) for n, w in enumerate(found))
         elif item.screened or (
             item.code not in codes and item.when is not None and item.when(scope)
         ):
@@ -907,7 +916,7 @@ def _period_text(reading: Rule | Reading) -> str:
 
 def _as_of_warning(scope: _Scope) -> list[Warning]:
     """Say so when the moment judged lies before events the user gave."""
-    now = utc(scope.now)
+    now = scope.now_utc
     later = [
         (name, at)
         for name, at in scope.order.events()
@@ -936,7 +945,7 @@ def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
         if not isinstance(given, datetime):
             continue  # most orders lack most of these events: no deadline to work out
         deadline = instant_of(check.deadline(scope))
-        if deadline is not None and utc(given) > utc(deadline):
+        if deadline is not None and given.astimezone(UTC) > deadline.astimezone(UTC):
             found.append(
                 Warning(
                     "late_event",
@@ -981,7 +990,7 @@ def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> 
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
         due = item.due(scope.order.timezone)
-        if utc(due) <= utc(scope.now):
+        if due.astimezone(UTC) <= scope.now_utc:
             # A deadline already past is not the next action: say what its passing means.
             if step.passed is None:
                 return None
@@ -1024,11 +1033,12 @@ def _total_days(plan: Plan, scope: _Scope) -> int | None:
 
 
 def _summary(plan: Plan, scope: _Scope) -> Summary:
-    def get(key: str) -> Milestone | None:
-        milestone_id = plan.summary_ids.get(key)
-        return scope.milestones.get(milestone_id) if milestone_id else None
-
-    end, safe, escalation = get("protection_end"), get("safe_dispute_date"), get("escalation")
+    ids, milestones = plan.summary_ids, scope.milestones
+    end_id, safe_id = ids.get("protection_end"), ids.get("safe_dispute_date")
+    escalation_id = ids.get("escalation")
+    end = milestones.get(end_id) if end_id else None
+    safe = milestones.get(safe_id) if safe_id else None
+    escalation = milestones.get(escalation_id) if escalation_id else None
     total_days = scope.env.get("total_days")
     usual = plan.rules[plan.total_days_usual] if plan.total_days_usual else None
     return Summary(

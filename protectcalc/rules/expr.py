@@ -707,6 +707,10 @@ def compile_node(node: Node) -> Compiled:
     return source.function([f"return {code}"], "rule expression")
 
 
+_BLOCK = 8
+"""Conditions per block of a :func:`compile_first` function."""
+
+
 def compile_first(conditions: Sequence[Node | None]) -> FirstHolding:
     """One function for a list of conditions tried in turn (a milestone's cases, the phases):
     the index of the first from ``start`` on that holds (None always holds), or -1.
@@ -717,8 +721,10 @@ def compile_first(conditions: Sequence[Node | None]) -> FirstHolding:
     source = _Source()
     body: list[str] = []
     for index, node in enumerate(conditions):
+        if index % _BLOCK == 0:  # a later start passes a block with one test, not one a condition
+            body.append(f"if start <= {index + _BLOCK - 1}:")
         test = f"start <= {index}" + (f" and {source.condition(node)}" if node else "")
-        body.append(f"if {test}: return {index}")
+        body.append(f"    if {test}: return {index}")
     body.append("return -1")
     return source.function(body, "rule conditions", "scope, start")
 
