@@ -972,7 +972,7 @@ place them."""
 def _phase(plan: Plan, scope: _Scope) -> Phase:
     scope.locals = _NO_LOCALS
     index = plan.first_phase(scope, 0)
-    return _PHASES[plan.phases[index][0]] if index >= 0 else Phase.CLOSED
+    return _PHASES[plan.phases[index]] if index >= 0 else Phase.CLOSED
 
 
 def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> NextAction | None:

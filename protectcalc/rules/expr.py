@@ -256,7 +256,29 @@ def parse(text: str) -> Node:
     """
     if not text.strip():
         raise ExpressionError("empty expression")
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    if _nesting(node) > MAX_NESTING:
+        raise ExpressionError(f"{text!r} is nested more than {MAX_NESTING} levels deep")
+    return node
+
+
+MAX_NESTING = 32
+"""How deep an expression may nest (a chain of ``and`` or of ``or`` counts once): its
+generated code must stay well inside what Python compiles (some 200 nested parentheses), so
+that a rule set too deep is refused as it is read, with the place."""
+
+
+def _nesting(node: Node) -> int:
+    parts = list(node.children)
+    if node.kind in ("and", "or"):  # generated as one flat chain
+        pending, parts = parts, []
+        while pending:
+            item = pending.pop()
+            if item.kind == node.kind:
+                pending.extend(item.children)
+            else:
+                parts.append(item)
+    return 1 + max((_nesting(part) for part in parts), default=0)
 
 
 # --- values -----------------------------------------------------------------------------
@@ -688,7 +710,7 @@ def _compile_function(source: str, label: str) -> Callable[..., Any]:
     """The function a generated source defines (kept per source: texts repeat in rule sets)."""
     try:
         code = compile(source, f"<{label}>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):
+    except (SyntaxError, RecursionError, MemoryError):  # parse() refuses deep nesting first
         raise ExpressionError(f"a {label} is nested too deeply") from None
     namespace: dict[str, Any] = {}
     exec(code, _GENERATED_NAMESPACE, namespace)

@@ -3,7 +3,7 @@
 Like a dbt project, each milestone declares what it reads (events, listing inputs, other
 milestones, rules); the compiler builds the graph from those names, refuses unknown names and
 cycles with a message that names them, and orders the nodes so that each is evaluated after
-everything it reads. Expressions and templates are compiled to closures here, once.
+everything it reads. Expressions and templates are compiled here, once, to Python functions.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from protectcalc.rules.expr import (
     Condition,
     ExpressionError,
     FirstHolding,
+    Node,
     Template,
     compile_condition,
     compile_first,
@@ -68,7 +69,7 @@ CYCLE_LOCALS = ("k", "at", "from", "due", "start", "from_label", "rounds")
 
 
 # The compiled nodes below are compared by identity and never printed (their fields are
-# closures): without ``eq`` and ``repr``, Python creates each class in less time, a share of
+# functions): without ``eq`` and ``repr``, Python creates each class in less time, a share of
 # every command's start-up.
 
 
@@ -77,8 +78,8 @@ class CompiledCase:
     """One case of a milestone, ready to evaluate."""
 
     spec: Case
-    when: Condition | None
     when_text: str | None
+    """Its condition as written (the node's ``first_case`` evaluates it)."""
     event: str | None
     anchor: Compiled | None
     anchor_text: str | None
@@ -175,6 +176,7 @@ class CompiledWarning:
 
     code: str
     when: Condition | None
+    """Its condition, unless it is ``screened`` (then only ``first_warning`` evaluates it)."""
     message: Template | None
     fact: str | None = None
     """The cycle fact it reports: such warnings keep the order the facts arose in."""
@@ -227,7 +229,8 @@ class Plan:
     """The index of the next warning from a start on that may apply: a builtin group, a warning
     whose code an earlier one may have claimed, or a screened one whose condition holds."""
     late_events: list[CompiledLate]
-    phases: list[tuple[str, Condition]]
+    phases: list[str]
+    """The phases in the order their conditions are tried."""
     first_phase: FirstHolding
     """The phases' conditions in one function: the index of the first that holds, or -1."""
     phase_specs: dict[str, CompiledPhase]
@@ -387,14 +390,18 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         known.check(key, node.names(), set(extra), problems)
         return compile_node(node)
 
-    def condition(key: str, text: str) -> Condition:
+    def checked(key: str, text: str) -> Node | None:
         try:
             node = parse(text)
         except ExpressionError as error:
             problems.add(key, str(error))
-            return lambda scope: False
+            return None
         known.check(key, node.names(), set(), problems)
-        return compile_condition(node)
+        return node
+
+    def condition(key: str, text: str) -> Condition:
+        node = checked(key, text)
+        return compile_condition(node) if node is not None else lambda scope: False
 
     def text_template(key: str, text: str, extra: Iterable[str] = ()) -> Template:
         try:
@@ -415,10 +422,16 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         assert item.code and item.when and item.message
         referenced = parse(item.when).names() & facts
         screened = all(earlier.code != item.code for earlier in warnings)
+        key = f"warnings.{item.code}.when"
+        when = None
+        if screened:
+            checked(key, item.when)  # compiled with the others into first_warning
+        else:
+            when = condition(key, item.when)
         warnings.append(
             CompiledWarning(
                 item.code,
-                condition(f"warnings.{item.code}.when", item.when),
+                when,
                 text_template(f"warnings.{item.code}.message", item.message),
                 fact=next(iter(referenced)) if len(referenced) == 1 else None,
                 screened=screened,
@@ -436,13 +449,14 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     for late_event in data.late_events:
         if late_event.event not in EVENTS:
             problems.add(f"late_events.{late_event.event}", f"unknown event {late_event.event}")
-    phases: list[tuple[str, Condition]] = []
+    phases: list[str] = []
     for rule in data.phases:
         if rule.phase not in {phase.value for phase in Phase}:
             problems.add("phases", f"unknown phase {rule.phase} (known: {', '.join(Phase)})")
         if rule.phase not in data.phase:
             problems.add("phases", f"phase {rule.phase} has no [phase.{rule.phase}] text")
-        phases.append((rule.phase, condition(f"phases.{rule.phase}.when", rule.when)))
+        checked(f"phases.{rule.phase}.when", rule.when)  # compiled together into first_phase
+        phases.append(rule.phase)
     phase_specs: dict[str, CompiledPhase] = {}
     for phase_id, phase in data.phase.items():
         key = f"phase.{phase_id}"
@@ -657,13 +671,10 @@ def _compile_case(
         names.update(node.names())
         return compile_node(node)
 
-    def condition(text: str | None) -> Condition | None:
-        if text is None:
-            return None
-        node = parse(text)
-        known.check(f"{key}.when", node.names(), set(CASE_LOCALS), problems)
-        names.update(node.names())
-        return compile_condition(node)
+    if case.when is not None:  # compiled with the other cases' into the node's first_case
+        when = parse(case.when)
+        known.check(f"{key}.when", when.names(), set(CASE_LOCALS), problems)
+        names.update(when.names())
 
     def rule_ref(text: str | None, part: str) -> tuple[str | None, bool]:
         if text is None:
@@ -707,7 +718,6 @@ def _compile_case(
         names.update(explain.names)
     return CompiledCase(
         spec=case,
-        when=condition(case.when),
         when_text=case.when,
         event=case.event,
         anchor=expr(case.from_, "from"),
