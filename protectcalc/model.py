@@ -177,7 +177,7 @@ class Source:
         return self.quote or self.says or ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Milestone:
     """One deadline or event on the timeline.
 
@@ -207,6 +207,49 @@ class Milestone:
     """How it was computed, step by step, for ``timeline --explain``."""
     begins: datetime | None = None
     """For a business-day date: the moment its day begins (when it counts as due)."""
+
+    def __init__(
+        self,
+        id: str,
+        day: date,
+        at: datetime | None,
+        actor: Actor,
+        rule: str,
+        explain: str,
+        projected: bool = False,
+        sources: tuple[Source, ...] = (),
+        note: str | None = None,
+        label: str = "",
+        start: datetime | None = None,
+        rule_ids: tuple[str, ...] = (),
+        done: bool = False,
+        on_calendar: bool = False,
+        trace: tuple[str, ...] = (),
+        begins: datetime | None = None,
+    ) -> None:
+        """The fields in one dict update: a frozen dataclass's own ``__init__`` calls
+        ``object.__setattr__`` once per field, and an order builds about fifteen milestones
+        (4.9 -> 2.1 us each). Assignment afterwards is still refused (``frozen``)."""
+        self.__dict__.update(
+            {
+                "id": id,
+                "day": day,
+                "at": at,
+                "actor": actor,
+                "rule": rule,
+                "explain": explain,
+                "projected": projected,
+                "sources": sources,
+                "note": note,
+                "label": label,
+                "start": start,
+                "rule_ids": rule_ids,
+                "done": done,
+                "on_calendar": on_calendar,
+                "trace": trace,
+                "begins": begins,
+            }
+        )
 
     def as_instant(self) -> datetime | None:
         """The instant it falls at; a business-day date counts as due when its day begins."""

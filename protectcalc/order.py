@@ -243,9 +243,8 @@ def check_order(order: Order, plan: Plan) -> None:
     The order of the shared events is checked here; what a rule set adds (an event that
     must come before others, a cap on extensions, the number of rounds) comes from its plan.
     """
-    _require_before(order, "placed", "paid")
-    _require_before(order, "paid", "cancel_requested")
-    _require_before(order, "placed", "cancel_requested")
+    events = vars(order)  # the fields by name: one dict read each (checked for every order)
+    _require_pairs(events, _PAYMENT_ORDER)
     for name, spec in plan.inputs.items():
         moment = getattr(order, name, None)
         if not isinstance(moment, datetime):
@@ -258,20 +257,13 @@ def check_order(order: Order, plan: Plan) -> None:
                     _show(moment),
                     f"is not before {option_label(later)} {_show(later_at)}: {problem}",
                 )
-    for first in ("placed", "paid"):
-        for later in ("shipped", "delivered", "confirmed", "dispute_opened"):
-            _require_before(order, first, later)
-    _require_before(order, "shipped", "delivered")
-    # Receipt can only be confirmed (even by accident) for a parcel that was sent.
-    _require_before(order, "shipped", "confirmed")
-    _require_before(order, "shipped", "dispute_opened")
+    _require_pairs(events, _SHIPPING_ORDER)
     # The programmes' events: a checkout's estimated delivery date and a network's posting
     # date are dates, so they are compared by day (a posting date may be a day "early": the
     # network dates it in its own zone).
     for first in ("placed", "paid"):
         _require_day_not_before(order, first, "estimated_delivery")
-        for later in ("seller_contacted", "return_submitted"):
-            _require_before(order, first, later)
+        _require_pairs(events, ((first, "seller_contacted"), (first, "return_submitted")))
     _require_day_not_before(order, "placed", "transaction_posted")
     _require_day_not_before(order, "paid", "transaction_posted", slack=timedelta(days=1))
     _require_before(order, "dispute_opened", "claim_escalated")
@@ -373,6 +365,26 @@ def _check_questions(order: Order) -> None:
     for asked in order.mediator_asked:
         _order_pair(previous_name, previous, "mediator_asked", asked)
         previous, previous_name = asked, "mediator_asked"
+
+
+_SHIPPING_EVENTS = ("shipped", "delivered", "confirmed", "dispute_opened")
+_PAYMENT_ORDER = (("placed", "paid"), ("paid", "cancel_requested"), ("placed", "cancel_requested"))
+_SHIPPING_ORDER = (
+    *((first, later) for first in ("placed", "paid") for later in _SHIPPING_EVENTS),
+    ("shipped", "delivered"),
+    # Receipt can only be confirmed (even by accident) for a parcel that was sent.
+    ("shipped", "confirmed"),
+    ("shipped", "dispute_opened"),
+)
+"""(earlier, later) events, checked in this order (the first wrong pair is the one reported)."""
+
+
+def _require_pairs(events: dict[str, Any], pairs: tuple[tuple[str, str], ...]) -> None:
+    """Each pair's later event (when both are given) is not before its earlier one."""
+    for first, later in pairs:
+        earlier_at, later_at = events[first], events[later]
+        if earlier_at is not None and later_at is not None:
+            _order_pair(first, earlier_at, later, later_at)
 
 
 def _require_before(order: Order, first: str, later: str) -> None:

@@ -55,3 +55,25 @@ def test_templates_show_common_kinds_as_the_general_rules_do() -> None:
     )
     assert shown == "2026-03-01 14:30 | label | 7 | true | 1d 2h"
     assert template("{a}").render(_Env(a=None)) is None
+
+
+def test_conditions_tried_in_turn_stop_where_a_loop_would() -> None:
+    from protectcalc.rules.expr import compile_first
+
+    nodes = [parse("a > 1"), None, parse("present(b)")] + [parse("a == 9")] * 9 + [None]
+    first = compile_first(nodes)
+    scope = _Env(a=1, b=None)
+    assert [first(scope, start) for start in range(14)] == [1, 1, *[12] * 11, -1]
+    assert first(_Env(a=2, b=()), 0) == 0
+    assert first(_Env(a=9, b=5), 2) == 2 and first(_Env(a=9, b=None), 5) == 5
+    assert compile_first([])(scope, 0) == -1
+
+
+def test_an_expression_nested_too_deeply_is_refused_when_parsed() -> None:
+    import pytest
+
+    from protectcalc.rules.expr import MAX_NESTING, ExpressionError
+
+    with pytest.raises(ExpressionError, match="nested more than"):
+        parse("not " * (MAX_NESTING + 1) + "a")
+    assert _value(" and ".join(["present(a)"] * 100), a=1) is True  # a chain nests once

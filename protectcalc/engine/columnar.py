@@ -1,7 +1,7 @@
 """The columnar engine: a compiled :class:`Plan` turned into Polars column expressions.
 
 Not a second engine: the same parsed expression trees (:class:`protectcalc.rules.expr.Node`)
-that the scalar engine compiles to closures are compiled here to column expressions, with
+that the scalar engine compiles to Python functions are compiled here to column expressions, with
 the scalar engine's semantics (SPEC 2: instants compare as instants, N days are N x 24 h of
 elapsed time, absent values propagate, a comparison with an absent value is false, a name
 is looked up as the scalar scope looks it up: events, inputs, milestones computed so far,

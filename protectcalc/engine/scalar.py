@@ -8,8 +8,10 @@ come from the rule set (SPEC sections 2 and 3 are the time contract).
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from protectcalc.calendars import (
@@ -29,26 +31,39 @@ from protectcalc.model import (
     NextAction,
     Order,
     Phase,
+    Source,
     Summary,
     Timeline,
     Warning,
 )
 from protectcalc.order import check_order, check_reads
 from protectcalc.rules import RuleSet
-from protectcalc.rules.expr import instant_of, truthy
+from protectcalc.rules.expr import instant_of
 from protectcalc.rules.plan import (
     REPEATED_EVENTS,
     SINGLE_EVENTS,
     CompiledCase,
+    CompiledStep,
     CycleNode,
     MilestoneNode,
     Plan,
+    period_index,
 )
 from protectcalc.rules.schema import Calendar, Reading, Rule, Unit
 
 _ACTORS: dict[str, Actor] = {actor.value: actor for actor in Actor}
 """An actor by its rule-set name: a dict read, where ``Actor(name)`` goes through the enum's
 call machinery (several times per order)."""
+
+_PHASES: dict[str, Phase] = {phase.value: phase for phase in Phase}
+"""A phase by its rule-set name (as ``_ACTORS``)."""
+
+_ORDER_VALUES = (*SINGLE_EVENTS, *REPEATED_EVENTS, "processing_days", "delivery_days", "extended")
+"""The order's fields an expression reads as they are (its events and listing inputs)."""
+_read_order_values = operator.itemgetter(*_ORDER_VALUES)
+
+_NO_LOCALS: Mapping[str, Any] = {}
+"""The locals of an expression that binds none (shared: locals are replaced, never changed)."""
 
 
 @dataclass(frozen=True)
@@ -124,20 +139,19 @@ class _Scope:
         self.order = order
         self.plan = plan
         self.now = as_of
+        self.now_utc = as_of.astimezone(UTC)  # for comparing instants (see clock.utc)
         self.milestones: dict[str, Milestone] = {}
         self.facts: dict[str, Missed] = {}
-        self.locals: dict[str, Any] = {}
+        self.locals: Mapping[str, Any] = _NO_LOCALS
         names = self.names = _plan_names(plan)
-        values: dict[str, Any] = {name: getattr(order, name) for name in SINGLE_EVENTS}
-        for name in REPEATED_EVENTS:
-            values[name] = getattr(order, name)
-        values.update(
-            processing_days=order.processing_days,
-            delivery_days=order.delivery_days,
-            extended=order.extended,
-            dispute_outcome=order.dispute_outcome.value if order.dispute_outcome else None,
-            payment_method=order.payment_method.value if order.payment_method else None,
-            shipping=order.shipping.value,
+        values: dict[str, Any] = dict(
+            zip(_ORDER_VALUES, _read_order_values(vars(order)), strict=True)
+        )
+        outcome, method = order.dispute_outcome, order.payment_method
+        values.update(  # an enum's _value_: its ``value`` property is a Python call
+            dispute_outcome=outcome._value_ if outcome else None,
+            payment_method=method._value_ if method else None,
+            shipping=order.shipping._value_,
             buyer_country=order.buyer_country,
             seller_country=order.seller_country,
             rules_label=names.label,
@@ -206,6 +220,44 @@ class _PlanNames:
     cycle_limits: tuple[tuple[str, tuple[str, ...]], ...]
     """Per cycle with a time limit: its limit rule and the ids of its rounds' milestones (a
     round shown means the limit was used)."""
+    cases: dict[CompiledCase, _CaseFacts]
+    steps: dict[CompiledStep, _StepFacts]
+    dated: bool
+    """The rule set has effective periods (else the rules cannot change within an order)."""
+    later_builtins: tuple[str, ...]
+    """The engine's warning groups the rule set does not place, shown after its own."""
+    fact_group: int | None
+    """The place of the first warning that reports a cycle fact: those warnings are shown
+    there, in the order their facts arose."""
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseFacts:
+    """What a milestone case yields that does not depend on the order (worked out once per
+    plan: rules, their sources and texts are read many times an order otherwise)."""
+
+    actor: Actor
+    add: timedelta | None
+    """The elapsed time a days or hours rule adds (None for business days or no rule)."""
+    add_count: str
+    """That rule as ``count`` shows it: ``15 days``."""
+    add_trace: str
+    subtract: timedelta | None
+    subtract_trace: str
+    sources: tuple[Source, ...]
+    """The sources of its rules (when it borrows none from another milestone)."""
+    applies_trace: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _StepFacts:
+    """A cycle step's rule as every round uses it (once per plan)."""
+
+    actor: Actor
+    add: timedelta
+    sources: tuple[Source, ...]
+    rule_text: str
+    on_calendar: bool
 
 
 _PLAN_NAMES: dict[int, tuple[Plan, _PlanNames]] = {}
@@ -222,6 +274,7 @@ def _plan_names(plan: Plan) -> _PlanNames:
     base.pop("now", None)
     base.update(rule_values)
     base.update(dict.fromkeys(plan.facts))
+    placed = {item.builtin for item in plan.warnings if item.builtin is not None}
     names = _PlanNames(
         base,
         rule_values,
@@ -234,9 +287,70 @@ def _plan_names(plan: Plan) -> _PlanNames:
             for node in plan.nodes
             if isinstance(node, CycleNode) and node.limit_rule is not None
         ),
+        {
+            case: _case_facts(plan, node, case, rule_values)
+            for node in plan.nodes
+            if isinstance(node, MilestoneNode)
+            for case in node.cases
+        },
+        {
+            step: _step_facts(plan, step, rule_values)
+            for node in plan.nodes
+            if isinstance(node, CycleNode)
+            for step in node.steps
+        },
+        period_index(plan.rules, date.min) != -1,
+        tuple(name for name in _BUILTIN_WARNINGS if name not in placed),
+        next(
+            (
+                index
+                for index, item in enumerate(plan.warnings)
+                if item.builtin is None and item.fact is not None
+            ),
+            None,
+        ),
     )
     _PLAN_NAMES[id(plan)] = (plan, names)
     return names
+
+
+def _case_facts(
+    plan: Plan, node: MilestoneNode, case: CompiledCase, rule_values: dict[str, RuleValue]
+) -> _CaseFacts:
+    rules = plan.rules
+    add: timedelta | None = None
+    add_count = add_trace = ""
+    if case.add_rule is not None:
+        rule = rules[case.add_rule]
+        if rule.unit is not Unit.BUSINESS_DAYS:
+            add = rules.elapsed(case.add_rule, high=case.add_high)
+            add_count = f"{rule.high if case.add_high else rule.low} {rule.unit.value}"
+            add_trace = f"+ {case.add_rule}{'.high' if case.add_high else ''} = {add_count}"
+    subtract: timedelta | None = None
+    subtract_trace = ""
+    if case.subtract_rule is not None:
+        subtract = -rules.elapsed(case.subtract_rule)
+        subtract_trace = f"- {case.subtract_rule} = {rule_values[case.subtract_rule].text}"
+    return _CaseFacts(
+        _ACTORS[node.spec.actor],
+        add,
+        add_count,
+        add_trace,
+        subtract,
+        subtract_trace,
+        () if case.borrows_rules else rules.sources(*case.rule_ids),
+        f"applies because {case.when_text}" if case.when_text else None,
+    )
+
+
+def _step_facts(plan: Plan, step: CompiledStep, rule_values: dict[str, RuleValue]) -> _StepFacts:
+    return _StepFacts(
+        _ACTORS[step.actor],
+        plan.rules.elapsed(step.add_rule),
+        plan.rules.sources(step.add_rule),
+        rule_values[step.add_rule].text,
+        step.actor == "buyer",
+    )
 
 
 @dataclass
@@ -256,35 +370,54 @@ def compute_timeline(
     An event the rule set does not read is refused, unless ``also_reads`` (what the other
     layers of the same order read) has it: then this layer simply does not use it.
     """
-    first = min((utc(at) for _, at in order.events()), default=None)
-    plan = rules.plan_for(first.astimezone(order.timezone).date() if first else None)
+    zone = order.timezone
+    day: date | None = None
+    if period_index(rules, date.min) >= 0:  # a dated rule set: the rules at the first event
+        first = min((at.astimezone(UTC) for _, at in order.events()), default=None)
+        day = first.astimezone(zone).date() if first else None
+    plan = rules.plan_for(day)
     rules = plan.rules
-    check_reads(order, plan.reads | also_reads, rules.name)
+    check_reads(order, plan.reads | also_reads if also_reads else plan.reads, rules.name)
     check_order(order, plan)
     _check_given_calendars(order)
-    scope = _Scope(order, plan, as_of.astimezone(order.timezone))
+    scope = _Scope(order, plan, as_of.astimezone(zone))
+    names = scope.names
     calendars = _Calendars([], {})
     ranks: dict[str, tuple[int, int]] = {}
     for node in plan.nodes:
         if isinstance(node, CycleNode):
             _evaluate_cycle(node, scope, ranks)
-        else:
-            _evaluate_milestone(node, scope, calendars, ranks)
+            continue
+        # The first case whose condition holds and whose anchor is known gives the milestone.
+        scope.locals = _NO_LOCALS
+        index = node.first_case(scope, 0)
+        while index >= 0:
+            case = node.cases[index]
+            milestone = _evaluate_case(node, case, names.cases[case], scope, calendars)
+            if milestone is not None:
+                scope.set_milestone(node.id, milestone)
+                ranks[node.id] = (node.rank, 0)
+                break
+            index = node.first_case(scope, index + 1)
     warnings = _warnings(plan, scope, calendars)
-    warnings.extend(_straddle(order, plan))
+    if names.dated:
+        warnings.extend(_straddle(order, plan))
     phase = _phase(plan, scope)
     scope.set_value("total_days", _total_days(plan, scope))
-    milestones = tuple(
-        sorted(scope.milestones.values(), key=lambda item: _sort_key(item, order, ranks))
-    )
+    last = (1 << 30, 0)
+    keyed = [
+        (item.due(zone).astimezone(UTC), ranks.get(item.id, last), item)
+        for item in scope.milestones.values()
+    ]
+    keyed.sort(key=_first_two)
     spec = plan.phase_specs.get(phase.value)
     margin = rules.elapsed(plan.margin_rule) if plan.margin_rule else timedelta(0)
     return Timeline(
-        rules=scope.names.label,
-        timezone=zone_name(order.timezone),
+        rules=names.label,
+        timezone=zone_name(zone),
         as_of=scope.now,
         phase=phase,
-        milestones=milestones,
+        milestones=tuple([item for _, _, item in keyed]),
         summary=_summary(plan, scope),
         next=_next_action(plan, scope, phase, margin),
         safety_margin=margin,
@@ -298,10 +431,13 @@ def compute_timeline(
     )
 
 
+def _first_two(item: tuple[datetime, tuple[int, int], Milestone]) -> tuple[Any, ...]:
+    """A timeline's order: by due instant (in UTC), ties by rank (never the milestone)."""
+    return item[0], item[1]
+
+
 def _straddle(order: Order, plan: Plan) -> list[Warning]:
     """Say so when the rules changed between the order's first and last events."""
-    from protectcalc.rules.plan import period_index
-
     moments = sorted(utc(at) for name, at in order.events() if name not in PLANNED_EVENTS)
     if len(moments) < 2:
         return []
@@ -319,10 +455,6 @@ def _straddle(order: Order, plan: Plan) -> list[Warning]:
     ]
 
 
-def _sort_key(item: Milestone, order: Order, ranks: dict[str, tuple[int, int]]) -> tuple[Any, ...]:
-    return utc(item.due(order.timezone)), ranks.get(item.id, (1 << 30, 0))
-
-
 def _check_given_calendars(order: Order) -> None:
     """A country the user named must be known even if no rule needs its calendar (SPEC 6)."""
     if order.buyer_country is not None:
@@ -333,46 +465,33 @@ def _check_given_calendars(order: Order) -> None:
         check_calendar(CalendarChoice(order.seller_country, field="seller_country"))
 
 
-def _evaluate_milestone(
+def _evaluate_case(
     node: MilestoneNode,
+    case: CompiledCase,
+    facts: _CaseFacts,
     scope: _Scope,
     calendars: _Calendars,
-    ranks: dict[str, tuple[int, int]],
-) -> None:
-    scope.with_locals()
-    for case in node.cases:
-        if case.when is not None and not truthy(case.when(scope)):
-            continue
-        milestone = _evaluate_case(node, case, scope, calendars)
-        if milestone is None:
-            continue
-        scope.set_milestone(node.id, milestone)
-        ranks[node.id] = (node.rank, 0)
-        return
-
-
-def _evaluate_case(
-    node: MilestoneNode, case: CompiledCase, scope: _Scope, calendars: _Calendars
 ) -> Milestone | None:
-    plan, order = scope.plan, scope.order
-    spec = node.spec
-    actor = _ACTORS[spec.actor]
     if case.event is not None:
         given = scope.env.get(case.event)
         if not isinstance(given, datetime):
             return None
-        explain = case.explain.render(scope.with_locals(**{"from": given})) if case.explain else ""
+        given_explain = ""
+        if case.explain:
+            scope.locals = {"from": given}
+            given_explain = case.explain.render(scope) or ""
         return Milestone(
-            id=node.id,
-            day=given.date(),
-            at=given,
-            actor=actor,
-            rule=EVENT_RULE,
-            explain=explain or "",
-            label=spec.label,
+            node.id,
+            given.date(),
+            given,
+            facts.actor,
+            EVENT_RULE,
+            given_explain,
+            label=node.spec.label,
             on_calendar=node.on_calendar,
             trace=(f"{case.event} given: {wall(given)}",),
         )
+    plan, order = scope.plan, scope.order
     assert case.anchor is not None
     anchor_value = case.anchor(scope)
     anchor = instant_of(anchor_value)
@@ -388,31 +507,32 @@ def _evaluate_case(
     count_text = ""
     notes: list[str] = []
     trace = [f"from {case.anchor_text} = {wall(anchor)}"]
-    if case.add_rule is not None:
+    if facts.add is not None:
+        # add_elapsed, inline: N days are N x 24 h of elapsed time (SPEC 2.2)
+        at = (anchor.astimezone(UTC) + facts.add).astimezone(anchor.tzinfo)
+        day = at.date()
+        count_text = facts.add_count
+        trace.append(facts.add_trace)
+    elif case.add_rule is not None:  # business days
         rule = plan.rules[case.add_rule]
         amount = rule.high if case.add_high else rule.low
-        if rule.unit is Unit.BUSINESS_DAYS:
-            choice = _calendar_choice(plan, order, rule.calendar)
-            result = nth_working_day(choice, anchor.date(), amount)
-            day, at = result.day, None
-            unit = f"business day{'s' if amount != 1 else ''} ({result.calendar})"
-            count_text = f"{amount} {unit}, counted from the day after {anchor.date().isoformat()}"
-            if choice.country is None:
-                calendars.weekends_only.append(node.id)
-            if rule.calendar is Calendar.BUYER:
-                calendars.buyer_calendar_used = True
-            if result.unconfirmed_years:
-                key = (result.calendar, result.unconfirmed_years, result.last_scheduled_year)
-                calendars.unconfirmed.setdefault(key, []).append(node.id)
-                years = ", ".join(str(year) for year in result.unconfirmed_years)
-                notes.append(
-                    f"unconfirmed: the {result.calendar} working-day schedule for {years} "
-                    "is not in the holidays package yet; the date may move"
-                )
-        else:
-            at = add_elapsed(anchor, plan.rules.elapsed(case.add_rule, high=case.add_high))
-            day = at.date()
-            count_text = f"{amount} {rule.unit.value}"
+        choice = _calendar_choice(plan, order, rule.calendar)
+        result = nth_working_day(choice, anchor.date(), amount)
+        day, at = result.day, None
+        unit = f"business day{'s' if amount != 1 else ''} ({result.calendar})"
+        count_text = f"{amount} {unit}, counted from the day after {anchor.date().isoformat()}"
+        if choice.country is None:
+            calendars.weekends_only.append(node.id)
+        if rule.calendar is Calendar.BUYER:
+            calendars.buyer_calendar_used = True
+        if result.unconfirmed_years:
+            key = (result.calendar, result.unconfirmed_years, result.last_scheduled_year)
+            calendars.unconfirmed.setdefault(key, []).append(node.id)
+            years = ", ".join(str(year) for year in result.unconfirmed_years)
+            notes.append(
+                f"unconfirmed: the {result.calendar} working-day schedule for {years} "
+                "is not in the holidays package yet; the date may move"
+            )
         trace.append(f"+ {case.add_rule}{'.high' if case.add_high else ''} = {count_text}")
     elif case.add_days is not None:
         days = case.add_days(scope)
@@ -421,47 +541,54 @@ def _evaluate_case(
         at = add_elapsed(anchor, timedelta(days=days))
         day = at.date()
         trace.append(f"+ {case.spec.add_days} = {days} days")
-    elif case.subtract_rule is not None:
-        at = add_elapsed(anchor, -plan.rules.elapsed(case.subtract_rule))
+    elif facts.subtract is not None:
+        at = add_elapsed(anchor, facts.subtract)
         day = at.date()
-        trace.append(f"- {case.subtract_rule} = {scope.rule_values[case.subtract_rule].text}")
+        trace.append(facts.subtract_trace)
     else:
         at, day = anchor, anchor.date()
     if case.floor is not None and at is not None:
         floor = instant_of(case.floor(scope))
-        if floor is not None and utc(floor) >= utc(at):
+        if floor is not None and floor.astimezone(UTC) >= at.astimezone(UTC):
             at, day = floor, floor.date()
             trace.append(f"no earlier than {case.spec.floor} = {wall(floor)}")
     start = anchor
     if case.start is not None:
         start = instant_of(case.start(scope)) or anchor
-    rule_ids = _rule_ids(case, scope)
-    scope.with_locals(**{"from": anchor, "count": count_text})
+    if case.borrows_rules:
+        rule_ids = _rule_ids(case, scope)
+        sources = plan.rules.sources(*rule_ids)
+    else:
+        rule_ids, sources = case.rule_ids, facts.sources
+    scope.locals = {"from": anchor, "count": count_text}
     explain = case.explain.render(scope) if case.explain else None
     if node.note is not None:
         note = node.note.render(scope)
         if note:
             notes.insert(0, note)
-    if case.when_text:
-        trace.insert(0, f"applies because {case.when_text}")
-    done = truthy(node.done(scope.with_locals())) if node.done is not None else False
+    if facts.applies_trace is not None:
+        trace.insert(0, facts.applies_trace)
+    done = False
+    if node.done is not None:
+        scope.locals = _NO_LOCALS
+        done = node.done(scope)
     return Milestone(
-        id=node.id,
-        day=day,
-        at=at,
-        actor=actor,
-        rule=rule_ids[0] if rule_ids else EVENT_RULE,
-        explain=explain or "",
-        projected=projected,
-        sources=plan.rules.sources(*rule_ids),
-        note="; ".join(notes) or None,
-        label=node.spec.label,
-        start=start,
-        rule_ids=rule_ids,
-        done=done,
-        on_calendar=node.on_calendar,
-        trace=tuple(trace),
-        begins=start_of_day(day, order.timezone) if at is None else None,
+        node.id,
+        day,
+        at,
+        facts.actor,
+        rule_ids[0] if rule_ids else EVENT_RULE,
+        explain or "",
+        projected,
+        sources,
+        "; ".join(notes) or None,
+        node.spec.label,
+        start,
+        rule_ids,
+        done,
+        node.on_calendar,
+        tuple(trace),
+        start_of_day(day, order.timezone) if at is None else None,
     )
 
 
@@ -499,8 +626,8 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
     start_projected = False
     label = ""
     for start in node.starts:
-        scope.with_locals()
-        if start.when is not None and not truthy(start.when(scope)):
+        scope.locals = _NO_LOCALS
+        if start.when is not None and not start.when(scope):
             continue
         moment = instant_of(start.at(scope))
         if moment is None:
@@ -515,40 +642,47 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
     if node.limit_rule is not None and rules[node.limit_rule].unit is Unit.DAYS:
         limit_at = add_elapsed(start_at, timedelta(days=rules[node.limit_rule].low))
     cursor, cursor_projected = start_at, start_projected
+    step_facts = scope.names.steps
     last_action: tuple[datetime, bool] | None = None
     sub = 0
     stopped = False
     for k in range(1, node.rounds + 1):
-        if stop_at is not None and utc(cursor) >= utc(stop_at):
+        if stop_at is not None and cursor.astimezone(UTC) >= stop_at.astimezone(UTC):
             break
-        if limit_at is not None and cursor_projected and utc(cursor) >= utc(limit_at):
+        if (
+            limit_at is not None
+            and cursor_projected
+            and cursor.astimezone(UTC) >= limit_at.astimezone(UTC)
+        ):
             break
         for step in node.steps:
-            due = add_elapsed(cursor, rules.elapsed(step.add_rule))
+            facts = step_facts[step]
+            due = (cursor.astimezone(UTC) + facts.add).astimezone(cursor.tzinfo)  # add_elapsed
             milestone_id = f"{step.id}_{k}"
             local = {"from": cursor, "from_label": label, "k": k, "due": due}
             explain = step.explain.render(scope.with_locals(**local)) or ""
             text = step.labels[min(k, len(step.labels)) - 1].render(scope.with_locals(k=k))
             done = False
             if step.done is not None:
-                done = truthy(step.done(scope.with_locals(k=k)))
+                done = step.done(scope.with_locals(k=k))
             scope.set_milestone(
                 milestone_id,
                 Milestone(
-                    id=milestone_id,
-                    day=due.date(),
-                    at=due,
-                    actor=_ACTORS[step.actor],
-                    rule=step.add_rule,
-                    explain=explain,
-                    projected=cursor_projected,
-                    sources=rules.sources(step.add_rule),
-                    label=text or milestone_id,
-                    start=cursor,
-                    rule_ids=(step.add_rule,),
-                    done=done,
-                    on_calendar=step.actor == "buyer",
-                    trace=(f"{label} + {step.add_rule} = {scope.rule_values[step.add_rule].text}",),
+                    milestone_id,
+                    due.date(),
+                    due,
+                    facts.actor,
+                    step.add_rule,
+                    explain,
+                    cursor_projected,
+                    facts.sources,
+                    None,
+                    text or milestone_id,
+                    cursor,
+                    (step.add_rule,),
+                    done,
+                    facts.on_calendar,
+                    (f"{label} + {step.add_rule} = {facts.rule_text}",),
                 ),
             )
             ranks[milestone_id] = (node.rank, sub)
@@ -558,14 +692,14 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                 reply, reply_projected = replies[k - 1], False
                 label = step.reply_label.render(scope.with_locals(at=reply, k=k)) or ""
                 late = step.late
-                if late and not cursor_projected and utc(reply) > utc(due):
+                if late and not cursor_projected and reply.astimezone(UTC) > due.astimezone(UTC):
                     fact = Missed(k, due, reply, seq=len(scope.facts))
                     scope.add_fact(late, fact)
             else:
                 if stop_at is not None:
                     stopped = True
                     break
-                if not cursor_projected and utc(scope.now) > utc(due):
+                if not cursor_projected and scope.now_utc > due.astimezone(UTC):
                     if step.missed is not None:
                         fact = Missed(k, due, seq=len(scope.facts))
                         scope.add_fact(step.missed, fact)
@@ -599,7 +733,7 @@ def _cycle_end(
     if isinstance(given, datetime):
         at, rule_id, projected = given, EVENT_RULE, False
         template = node.end_event_explain
-    elif node.end_none_when is not None and truthy(node.end_none_when(scope.with_locals())):
+    elif node.end_none_when is not None and node.end_none_when(scope.with_locals()):
         return
     elif limit_at is not None and node.limit_rule is not None:
         for milestone_id, item in list(scope.milestones.items()):
@@ -647,39 +781,43 @@ def _warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]
     Warnings that report cycle facts (a silent seller, a late edit) keep the order in which
     the facts arose, among themselves.
     """
-    builtin = {
-        "calendars": lambda: _calendar_warnings(scope, calendars),
-        "disagreements": lambda: _disagreements_used(plan, scope),
-        "as_of": lambda: _as_of_warning(scope),
-        "late_events": lambda: _late_events(plan, scope),
-    }
     keyed: list[tuple[tuple[int, int], Warning]] = []
     codes: set[str] = set()
-    placed: set[str] = set()
-    fact_group: int | None = None
-    scope.with_locals()
-    for index, item in enumerate(plan.warnings):
+    fact_group = scope.names.fact_group
+    items = plan.warnings
+    scope.locals = _NO_LOCALS
+    index = plan.first_warning(scope, 0)  # skips the screened warnings whose condition fails
+    while index >= 0:
+        item = items[index]
         if item.builtin is not None:
-            placed.add(item.builtin)
-            keyed.extend(((index, n), w) for n, w in enumerate(builtin[item.builtin]()))
-            continue
-        assert item.when is not None and item.message is not None
-        if item.fact is not None and fact_group is None:
-            fact_group = index
-        if item.code in codes or not truthy(item.when(scope)):
-            continue
-        message = item.message.render(scope)
-        if not message:
-            continue
-        codes.add(item.code)
-        fact = scope.facts.get(item.fact) if item.fact else None
-        key = (fact_group, fact.seq) if fact is not None and fact_group is not None else (index, 0)
-        keyed.append((key, Warning(item.code, message)))
+            found = _BUILTIN_WARNINGS[item.builtin](plan, scope, calendars)
+            if found:
+                keyed.extend(((index, n), w) for n, w in enumerate(found))
+        elif item.screened or (
+            item.code not in codes and item.when is not None and item.when(scope)
+        ):
+            assert item.message is not None
+            message = item.message.render(scope)
+            if message:
+                codes.add(item.code)
+                fact = scope.facts.get(item.fact) if item.fact else None
+                key = (
+                    (fact_group, fact.seq)
+                    if fact is not None and fact_group is not None
+                    else (index, 0)
+                )
+                keyed.append((key, Warning(item.code, message)))
+        index = plan.first_warning(scope, index + 1)
     end = len(plan.warnings)
-    for offset, name in enumerate(name for name in builtin if name not in placed):
-        keyed.extend(((end + offset, n), w) for n, w in enumerate(builtin[name]()))
-    keyed.sort(key=lambda pair: pair[0])
+    for offset, name in enumerate(scope.names.later_builtins):
+        found = _BUILTIN_WARNINGS[name](plan, scope, calendars)
+        keyed.extend(((end + offset, n), w) for n, w in enumerate(found))
+    keyed.sort(key=_first)
     return [warning for _, warning in keyed]
+
+
+def _first(pair: tuple[tuple[int, int], Warning]) -> tuple[int, int]:
+    return pair[0]
 
 
 def _calendar_warnings(scope: _Scope, calendars: _Calendars) -> list[Warning]:
@@ -778,7 +916,7 @@ def _period_text(reading: Rule | Reading) -> str:
 
 def _as_of_warning(scope: _Scope) -> list[Warning]:
     """Say so when the moment judged lies before events the user gave."""
-    now = utc(scope.now)
+    now = scope.now_utc
     later = [
         (name, at)
         for name, at in scope.order.events()
@@ -801,13 +939,13 @@ def _as_of_warning(scope: _Scope) -> list[Warning]:
 def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
     """A given event after the deadline that should have ended its step: used as given."""
     found: list[Warning] = []
-    scope.with_locals()
+    scope.locals = _NO_LOCALS
     for check in plan.late_events:
         given = scope.env.get(check.event)
         if not isinstance(given, datetime):
             continue  # most orders lack most of these events: no deadline to work out
         deadline = instant_of(check.deadline(scope))
-        if deadline is not None and utc(given) > utc(deadline):
+        if deadline is not None and given.astimezone(UTC) > deadline.astimezone(UTC):
             found.append(
                 Warning(
                     "late_event",
@@ -821,21 +959,29 @@ def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
     return found
 
 
+_BUILTIN_WARNINGS: dict[str, Callable[[Plan, _Scope, _Calendars], list[Warning]]] = {
+    "calendars": lambda plan, scope, calendars: _calendar_warnings(scope, calendars),
+    "disagreements": lambda plan, scope, calendars: _disagreements_used(plan, scope),
+    "as_of": lambda plan, scope, calendars: _as_of_warning(scope),
+    "late_events": lambda plan, scope, calendars: _late_events(plan, scope),
+}
+"""The engine's own warning groups, in the order they follow the rule set's when it does not
+place them."""
+
+
 def _phase(plan: Plan, scope: _Scope) -> Phase:
-    scope.with_locals()
-    for phase, condition in plan.phases:
-        if truthy(condition(scope)):
-            return Phase(phase)
-    return Phase.CLOSED
+    scope.locals = _NO_LOCALS
+    index = plan.first_phase(scope, 0)
+    return _PHASES[plan.phases[index]] if index >= 0 else Phase.CLOSED
 
 
 def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> NextAction | None:
     spec = plan.phase_specs.get(phase.value)
     if spec is None:
         return None
-    scope.with_locals()
+    scope.locals = _NO_LOCALS
     for step in spec.next:
-        if step.when is not None and not truthy(step.when(scope)):
+        if step.when is not None and not step.when(scope):
             continue
         action = step.action.render(scope) or ""
         if_nothing = step.if_nothing.render(scope) if step.if_nothing else None
@@ -844,7 +990,7 @@ def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> 
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
         due = item.due(scope.order.timezone)
-        if utc(due) <= utc(scope.now):
+        if due.astimezone(UTC) <= scope.now_utc:
             # A deadline already past is not the next action: say what its passing means.
             if step.passed is None:
                 return None
@@ -865,11 +1011,11 @@ def _traps(plan: Plan, scope: _Scope, phase: Phase) -> list[Warning]:
     if spec is None:
         return []
     found: list[Warning] = []
-    scope.with_locals()
+    scope.locals = _NO_LOCALS
     for code, condition, message in spec.traps:
         if any(item.code == code for item in found):
             continue
-        if condition is None or truthy(condition(scope)):
+        if condition is None or condition(scope):
             text = message.render(scope)
             if text:
                 found.append(Warning(code, text))
@@ -887,11 +1033,12 @@ def _total_days(plan: Plan, scope: _Scope) -> int | None:
 
 
 def _summary(plan: Plan, scope: _Scope) -> Summary:
-    def get(key: str) -> Milestone | None:
-        milestone_id = plan.summary_ids.get(key)
-        return scope.milestones.get(milestone_id) if milestone_id else None
-
-    end, safe, escalation = get("protection_end"), get("safe_dispute_date"), get("escalation")
+    ids, milestones = plan.summary_ids, scope.milestones
+    end_id, safe_id = ids.get("protection_end"), ids.get("safe_dispute_date")
+    escalation_id = ids.get("escalation")
+    end = milestones.get(end_id) if end_id else None
+    safe = milestones.get(safe_id) if safe_id else None
+    escalation = milestones.get(escalation_id) if escalation_id else None
     total_days = scope.env.get("total_days")
     usual = plan.rules[plan.total_days_usual] if plan.total_days_usual else None
     return Summary(

@@ -1,9 +1,11 @@
-"""The small expression language of rule sets: parsed once, compiled to Python closures.
+"""The small expression language of rule sets: parsed once, compiled to Python functions.
 
 Why a language and not Python: a rule set is data that users write and share, so it must be
-safe to load (no ``eval``), checkable before it runs (every name it reads is known after
-parsing, which builds the dependency graph), and cheap per order (compiled once per process
-into closures). The same parsed tree can later be compiled to column expressions for batch.
+safe to load (its text is never given to ``eval``), checkable before it runs (every name it
+reads is known after parsing, which builds the dependency graph), and cheap per order
+(compiled once per process: the parsed tree, never the text, is turned into the source of
+one Python function per expression). The same parsed tree is compiled to column expressions
+for batch.
 
 Grammar (lowest binding first)::
 
@@ -27,8 +29,8 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -46,6 +48,10 @@ class Scope(Protocol):
         """The value of a name (None when absent)."""
 
     @property
+    def locals(self) -> Mapping[str, Any]:
+        """The :data:`LOCAL_NAMES` bound now; ``lookup`` reads them before ``env``."""
+
+    @property
     def env(self) -> Mapping[str, Any]:
         """Every name but the :data:`LOCAL_NAMES`, resolved as ``lookup`` would."""
 
@@ -56,6 +62,13 @@ class Scope(Protocol):
 
 Compiled = Callable[[Scope], Any]
 """A compiled expression: give it a scope, get a value."""
+
+Condition = Callable[[Scope], bool]
+"""A compiled condition: its expression's value as :func:`truthy` judges it."""
+
+FirstHolding = Callable[[Scope, int], int]
+"""Compiled conditions tried in turn: given a scope and where to start, the index of the first
+that holds, or -1 (see :func:`compile_first`)."""
 
 
 class Durational(Protocol):
@@ -243,7 +256,29 @@ def parse(text: str) -> Node:
     """
     if not text.strip():
         raise ExpressionError("empty expression")
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    if _nesting(node) > MAX_NESTING:
+        raise ExpressionError(f"{text!r} is nested more than {MAX_NESTING} levels deep")
+    return node
+
+
+MAX_NESTING = 32
+"""How deep an expression may nest (a chain of ``and`` or of ``or`` counts once): its
+generated code must stay well inside what Python compiles (some 200 nested parentheses), so
+that a rule set too deep is refused as it is read, with the place."""
+
+
+def _nesting(node: Node) -> int:
+    parts = list(node.children)
+    if node.kind in ("and", "or"):  # generated as one flat chain
+        pending, parts = parts, []
+        while pending:
+            item = pending.pop()
+            if item.kind == node.kind:
+                pending.extend(item.children)
+            else:
+                parts.append(item)
+    return 1 + max((_nesting(part) for part in parts), default=0)
 
 
 # --- values -----------------------------------------------------------------------------
@@ -294,9 +329,11 @@ def _comparable(value: Any) -> Any:
         if isinstance(value, datetime):
             return utc(value)
         return value
-    moment = instant_of(value)
-    if moment is not None:
-        return utc(moment)
+    as_instant = getattr(value, "as_instant", None)  # instant_of, inline: a milestone
+    if as_instant is not None:
+        moment = as_instant()
+        if moment is not None:
+            return moment.astimezone(UTC)
     number = number_of(value)
     if number is not None:
         return number
@@ -436,170 +473,6 @@ A scope keeps every other name in one flat mapping, ``env``, already resolved by
 so a compiled name reads one dict entry; these go through the full ``lookup``.
 """
 
-_BOOLEAN_KINDS = frozenset({"not", "and", "or", "compare"})
-_BOOLEAN_CALLS = frozenset({"present", "absent"})
-
-
-def _returns_bool(node: Node) -> bool:
-    if node.kind in _BOOLEAN_KINDS:
-        return True
-    if node.kind == "call" and node.value in _BOOLEAN_CALLS:
-        return True
-    return node.kind == "const" and isinstance(node.value, bool)
-
-
-def _as_condition(node: Node) -> Compiled:
-    """A child of and/or/not, compiled to return a bool (no test of the value's kind later)."""
-    compiled = compile_node(node)
-    if _returns_bool(node):
-        return compiled
-    return lambda scope: truthy(compiled(scope))
-
-
-def _compile_name(name: str) -> Compiled:
-    if name in LOCAL_NAMES:
-        return lambda scope: scope.lookup(name)
-    return lambda scope: scope.env.get(name)
-
-
-def _compile_presence(node: Node) -> Compiled | None:
-    """``present(NAME)`` and ``absent(NAME)``: the commonest condition, read in one step."""
-    (argument,) = node.children
-    if argument.kind != "name" or argument.value in LOCAL_NAMES:
-        return None
-    name = argument.value
-    if node.value == "present":
-        return lambda scope: (value := scope.env.get(name)) is not None and value != ()
-    return lambda scope: (value := scope.env.get(name)) is None or value == ()
-
-
-_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def _compile_compare(node: Node) -> Compiled:
-    left, right = (compile_node(child) for child in node.children)
-    match node.value:
-        case "==":
-            return lambda scope: bool(_comparable(left(scope)) == _comparable(right(scope)))
-        case "!=":
-            return lambda scope: bool(_comparable(left(scope)) != _comparable(right(scope)))
-    ordering = _ORDERINGS[node.value]
-
-    def compare(scope: Scope) -> bool:
-        a, b = _comparable(left(scope)), _comparable(right(scope))
-        if a is None or b is None:
-            return False
-        try:
-            return bool(ordering(a, b))
-        except TypeError:
-            return False
-
-    return compare
-
-
-def _compile_chain(node: Node) -> Compiled:
-    """``a and b and c`` (or ``or``) as one loop over conditions, stopping at the first answer."""
-    parts: list[Node] = []
-    pending = [node]
-    while pending:  # flatten left-nested chains of the same operator, keeping their order
-        item = pending.pop()
-        if item.kind == node.kind:
-            pending.extend(reversed(item.children))
-        else:
-            parts.append(item)
-    conditions = tuple(_as_condition(part) for part in parts)
-    if node.kind == "and":
-        if len(conditions) == 2:
-            first, second = conditions
-            return lambda scope: first(scope) and second(scope)
-
-        def every(scope: Scope) -> bool:
-            for condition in conditions:  # noqa: SIM110 (a loop: no generator per call)
-                if not condition(scope):
-                    return False
-            return True
-
-        return every
-    if len(conditions) == 2:
-        first, second = conditions
-        return lambda scope: first(scope) or second(scope)
-
-    def some(scope: Scope) -> bool:
-        for condition in conditions:  # noqa: SIM110 (a loop: no generator per call)
-            if condition(scope):
-                return True
-        return False
-
-    return some
-
-
-def _compile_call(node: Node) -> Compiled:
-    if node.value in _BOOLEAN_CALLS:
-        presence = _compile_presence(node)
-        if presence is not None:
-            return presence
-    function = FUNCTIONS[node.value]
-    args = [compile_node(child) for child in node.children]
-    if len(args) == 1:
-        (only,) = args
-        return lambda scope: function(scope, only(scope))
-    if len(args) == 2:
-        first, second = args
-        return lambda scope: function(scope, first(scope), second(scope))
-    return lambda scope: function(scope, *[arg(scope) for arg in args])
-
-
-def compile_node(node: Node) -> Compiled:
-    """Turn a parsed expression into a closure over a :class:`Scope`.
-
-    The closures are specialised where it pays (a name is one dict read, ``present(NAME)`` one
-    test, a chain of ``and`` one loop), because conditions run many times for every order.
-    """
-    match node.kind:
-        case "const":
-            constant = node.value
-            return lambda scope: constant
-        case "name":
-            return _compile_name(node.value)
-        case "attr":
-            inner, attribute = compile_node(node.children[0]), node.value
-            return lambda scope: _attribute(inner(scope), attribute)
-        case "index":
-            base, key = compile_node(node.children[0]), compile_node(node.children[1])
-            return lambda scope: _index(base(scope), key(scope))
-        case "not":
-            condition = _as_condition(node.children[0])
-            return lambda scope: not condition(scope)
-        case "and" | "or":
-            return _compile_chain(node)
-        case "compare":
-            return _compile_compare(node)
-        case "arith":
-            left, right = (compile_node(child) for child in node.children)
-            arith_operator = node.value
-            return lambda scope: _arith(arith_operator, left(scope), right(scope))
-        case "negate":
-            inner = compile_node(node.children[0])
-            return lambda scope: _arith("-", 0, inner(scope))
-        case "call":
-            return _compile_call(node)
-    raise ExpressionError(f"cannot compile {node.kind}")  # pragma: no cover
-
-
-def truthy(value: Any) -> bool:
-    """An expression's value as a condition: absent and false are false."""
-    if value is True or value is False:
-        return value
-    return value is not None and value != ()
-
-
-# --- templates --------------------------------------------------------------------------
-
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _FILTERS = ("date", "time", "span", "capitalize")
 
@@ -650,33 +523,268 @@ def _filtered(value: Any, name: str) -> str | None:
             return text.capitalize() if text is not None else None
 
 
+_BOOLEAN_KINDS = frozenset({"not", "and", "or", "compare"})
+_BOOLEAN_CALLS = frozenset({"present", "absent"})
+
+
+def _returns_bool(node: Node) -> bool:
+    if node.kind in _BOOLEAN_KINDS:
+        return True
+    if node.kind == "call" and node.value in _BOOLEAN_CALLS:
+        return True
+    return node.kind == "const" and isinstance(node.value, bool)
+
+
+def _ordered(ordering: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """An ordering of two comparable values: false when one is absent or they do not order."""
+
+    def ordered(a: Any, b: Any) -> bool:
+        if a is None or b is None:
+            return False
+        try:
+            return bool(ordering(a, b))
+        except TypeError:
+            return False
+
+    return ordered
+
+
+_GENERATED_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {},
+    "UTC": UTC,
+    "datetime": datetime,
+    "_attribute": _attribute,
+    "_index": _index,
+    "_arith": _arith,
+    "_comparable": _comparable,
+    "_present": _present,
+    "_count": _count,
+    "_sum": _sum,
+    "_item": _item,
+    "_date": _date,
+    "_show": _show,
+    "_filtered": _filtered,
+    "wall": wall,
+    "type": type,
+    "str": str,
+    "tuple": tuple,
+    "int": int,
+    "_lt": _ordered(operator.lt),
+    "_le": _ordered(operator.le),
+    "_gt": _ordered(operator.gt),
+    "_ge": _ordered(operator.ge),
+    **{f"_call_{name}": function for name, function in FUNCTIONS.items()},
+}
+"""What generated code may name: the helpers below, never a builtin (it reads no input)."""
+
+_ORDERING_HELPERS = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
+_SCOPE_FREE_CALLS = {"count": "_count", "sum": "_sum", "item": "_item", "date": "_date"}
+"""Functions that ignore the scope, called directly (FUNCTIONS wraps them in a lambda)."""
+_SELF_COMPARABLE = (int, str, bool, type(None))
+"""Constants :func:`_comparable` returns as they are (so generated code skips the call)."""
+
+
+class _Source:
+    """Python source for one parsed expression or template, to compile into one function.
+
+    A tree of closures costs a Python call per node; one generated function per expression
+    evaluates the same nodes inline (a name is one dict read, ``and`` is Python's ``and``) and
+    calls the same helpers as the closures did for everything else, so values and errors are
+    the same. Only validated names (``[A-Za-z_][A-Za-z0-9_]*``) and constants the parser made
+    (ints, strings, booleans, None; written with ``repr``) reach the source.
+    """
+
+    def __init__(self) -> None:
+        self.temporaries = 0
+        self.reads_env = False
+        self.reads_locals = False
+
+    def temporary(self) -> str:
+        self.temporaries += 1
+        return f"_t{self.temporaries}"
+
+    def value(self, node: Node) -> str:
+        match node.kind:
+            case "const":
+                return repr(node.value)
+            case "name":
+                self.reads_env = True
+                name = repr(node.value)
+                if node.value in LOCAL_NAMES:  # as ``lookup``: a local first, then ``env``
+                    self.reads_locals = True
+                    return f"(bound[{name}] if {name} in bound else get({name}))"
+                return f"get({name})"
+            case "attr":
+                return f"_attribute({self.value(node.children[0])}, {node.value!r})"
+            case "index":
+                base, key = (self.value(child) for child in node.children)
+                return f"_index({base}, {key})"
+            case "not":
+                return f"(not {self.condition(node.children[0])})"
+            case "and" | "or":
+                return self.chain(node)
+            case "compare":
+                return self.compare(node)
+            case "arith":
+                left, right = (self.value(child) for child in node.children)
+                return f"_arith({node.value!r}, {left}, {right})"
+            case "negate":
+                return f"_arith('-', 0, {self.value(node.children[0])})"
+            case "call":
+                return self.call(node)
+        raise ExpressionError(f"cannot compile {node.kind}")  # pragma: no cover
+
+    def condition(self, node: Node) -> str:
+        """A child of and/or/not as a bool (as :func:`truthy` decides)."""
+        code = self.value(node)
+        if _returns_bool(node):
+            return code
+        held = self.temporary()
+        return (
+            f"(({held} := {code}) is True or ({held} is not False and {held} is not None "
+            f"and {held} != ()))"
+        )
+
+    def chain(self, node: Node) -> str:
+        parts: list[Node] = []
+        pending = [node]
+        while pending:  # flatten left-nested chains of the same operator, keeping their order
+            item = pending.pop()
+            if item.kind == node.kind:
+                pending.extend(reversed(item.children))
+            else:
+                parts.append(item)
+        joined = f" {node.kind} ".join(self.condition(part) for part in parts)
+        return f"({joined})"
+
+    def comparable(self, node: Node) -> str:
+        code = self.value(node)
+        if node.kind == "const" and isinstance(node.value, _SELF_COMPARABLE):
+            return code
+        held, kind = self.temporary(), self.temporary()
+        return (  # _comparable's commonest kinds without the call: an instant, a count, absent
+            f"({held}.astimezone(UTC) if ({kind} := type({held} := {code})) is datetime "
+            f"else {held} if {kind} is int or {held} is None else _comparable({held}))"
+        )
+
+    def compare(self, node: Node) -> str:
+        left, right = (self.comparable(child) for child in node.children)
+        if node.value in ("==", "!="):
+            return f"({left} {node.value} {right})"
+        return f"{_ORDERING_HELPERS[node.value]}({left}, {right})"
+
+    def call(self, node: Node) -> str:
+        name = node.value
+        if name in _BOOLEAN_CALLS:
+            (argument,) = node.children
+            held = self.temporary()
+            code = self.value(argument)
+            # ``!= ()`` only for a tuple: no other value is equal to (), and a milestone's
+            # dataclass __eq__ is a Python call
+            if name == "present":
+                return (
+                    f"(({held} := {code}) is not None "
+                    f"and (type({held}) is not tuple or {held} != ()))"
+                )
+            return f"(({held} := {code}) is None or (type({held}) is tuple and {held} == ()))"
+        args = [self.value(child) for child in node.children]
+        if name in _SCOPE_FREE_CALLS:
+            return f"{_SCOPE_FREE_CALLS[name]}({', '.join(args)})"
+        return f"_call_{name}({', '.join(['scope', *args])})"
+
+    def function(
+        self, body: list[str], label: str, parameters: str = "scope"
+    ) -> Callable[..., Any]:
+        """Compile ``body`` (lines of a function of ``parameters``) into that function."""
+        lines = [f"def _generated({parameters}):"]
+        if self.reads_env:
+            lines.append("    get = scope.env.get")
+        if self.reads_locals:
+            lines.append("    bound = scope.locals")
+        lines.extend(f"    {line}" for line in body)
+        return _compile_function("\n".join(lines), label)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_function(source: str, label: str) -> Callable[..., Any]:
+    """The function a generated source defines (kept per source: texts repeat in rule sets)."""
+    try:
+        code = compile(source, f"<{label}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # parse() refuses deep nesting first
+        raise ExpressionError(f"a {label} is nested too deeply") from None
+    namespace: dict[str, Any] = {}
+    exec(code, _GENERATED_NAMESPACE, namespace)
+    function: Callable[..., Any] = namespace["_generated"]
+    return function
+
+
+def compile_node(node: Node) -> Compiled:
+    """Turn a parsed expression into one Python function of a :class:`Scope`.
+
+    Conditions run many times for every order: generated code evaluates a whole expression in
+    one call, where a tree of closures made a call per node.
+    """
+    source = _Source()
+    code = source.value(node)
+    return source.function([f"return {code}"], "rule expression")
+
+
+_BLOCK = 8
+"""Conditions per block of a :func:`compile_first` function."""
+
+
+def compile_first(conditions: Sequence[Node | None]) -> FirstHolding:
+    """One function for a list of conditions tried in turn (a milestone's cases, the phases):
+    the index of the first from ``start`` on that holds (None always holds), or -1.
+
+    A call per condition cost more than most conditions themselves; the conditions are
+    evaluated in the same order and stop at the same place.
+    """
+    source = _Source()
+    body: list[str] = []
+    for index, node in enumerate(conditions):
+        if index % _BLOCK == 0:  # a later start passes a block with one test, not one a condition
+            body.append(f"if start <= {index + _BLOCK - 1}:")
+        test = f"start <= {index}" + (f" and {source.condition(node)}" if node else "")
+        body.append(f"    if {test}: return {index}")
+    body.append("return -1")
+    return source.function(body, "rule conditions", "scope, start")
+
+
+def compile_condition(node: Node) -> Condition:
+    """Like :func:`compile_node`, for an expression used as a condition: the function returns
+    its :func:`truthy` value, so the engine need not call ``truthy`` on it."""
+    source = _Source()
+    code = source.condition(node)
+    return source.function([f"return {code}"], "rule condition")
+
+
+def truthy(value: Any) -> bool:
+    """An expression's value as a condition: absent and false are false."""
+    if value is True or value is False:
+        return value
+    return value is not None and value != ()
+
+
+# --- templates --------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Template:
     """Text with ``{expression}`` or ``{expression|filter}`` placeholders, compiled once."""
 
     text: str
-    parts: tuple[str | tuple[Compiled, str | None], ...]
+    parts: tuple[str | tuple[Node, str | None], ...]
+    """The literal texts and the placeholders (parsed expression and filter), in order."""
     names: frozenset[str]
-
-    def render(self, scope: Scope) -> str | None:
-        """The text; None when a placeholder has no value (the text would mislead)."""
-        out: list[str] = []
-        for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            compiled, filter_name = part
-            value = compiled(scope)
-            shown = _filtered(value, filter_name) if filter_name else _show(value)
-            if shown is None:
-                return None
-            out.append(shown)
-        return "".join(out)
+    render: Callable[[Scope], str | None] = field(repr=False, compare=False)
+    """The text for a scope; None when a placeholder has no value (the text would mislead).
+    One generated function (see :class:`_Source`): templates render many times an order."""
 
 
 def template(text: str) -> Template:
     """Compile a template; :class:`ExpressionError` names the bad placeholder."""
-    parts: list[str | tuple[Compiled, str | None]] = []
+    parts: list[str | tuple[Node, str | None]] = []
     names: set[str] = set()
     position = 0
     for match in _PLACEHOLDER.finditer(text):
@@ -690,7 +798,36 @@ def template(text: str) -> Template:
             )
         node = parse(body)
         names |= node.names()
-        parts.append((compile_node(node), filter_name or None))
+        parts.append((node, filter_name or None))
         position = match.end()
     parts.append(text[position:])
-    return Template(text, tuple(part for part in parts if part != ""), frozenset(names))
+    kept = tuple(part for part in parts if part != "")
+    return Template(text, kept, frozenset(names), _compile_template(kept))
+
+
+def _compile_template(
+    parts: tuple[str | tuple[Node, str | None], ...],
+) -> Callable[[Scope], str | None]:
+    """One function that shows each placeholder in turn and stops at the first without a
+    value, as rendering part by part did."""
+    source = _Source()
+    body: list[str] = []
+    pieces: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            pieces.append(repr(part))
+            continue
+        node, filter_name = part
+        value, shown = source.temporary(), source.temporary()
+        body.append(f"{value} = {source.value(node)}")
+        if filter_name:
+            body.append(f"{shown} = _filtered({value}, {filter_name!r})")
+        else:  # _show's commonest kinds first, without the call
+            body.append(
+                f"{shown} = wall({value}) if type({value}) is datetime else {value} "
+                f"if type({value}) is str else _show({value})"
+            )
+        body.append(f"if {shown} is None: return None")
+        pieces.append(shown)
+    body.append(f"return {' + '.join(pieces) if pieces else repr('')}")
+    return source.function(body, "rule template")

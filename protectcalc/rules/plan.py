@@ -3,7 +3,7 @@
 Like a dbt project, each milestone declares what it reads (events, listing inputs, other
 milestones, rules); the compiler builds the graph from those names, refuses unknown names and
 cycles with a message that names them, and orders the nodes so that each is evaluated after
-everything it reads. Expressions and templates are compiled to closures here, once.
+everything it reads. Expressions and templates are compiled here, once, to Python functions.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ from protectcalc.model import SINGLE_EVENTS as SINGLE_EVENTS  # the shared vocab
 from protectcalc.model import Phase
 from protectcalc.rules.expr import (
     Compiled,
+    Condition,
     ExpressionError,
+    FirstHolding,
+    Node,
     Template,
+    compile_condition,
+    compile_first,
     compile_node,
     parse,
     template,
@@ -64,7 +69,7 @@ CYCLE_LOCALS = ("k", "at", "from", "due", "start", "from_label", "rounds")
 
 
 # The compiled nodes below are compared by identity and never printed (their fields are
-# closures): without ``eq`` and ``repr``, Python creates each class in less time, a share of
+# functions): without ``eq`` and ``repr``, Python creates each class in less time, a share of
 # every command's start-up.
 
 
@@ -73,8 +78,8 @@ class CompiledCase:
     """One case of a milestone, ready to evaluate."""
 
     spec: Case
-    when: Compiled | None
     when_text: str | None
+    """Its condition as written (the node's ``first_case`` evaluates it)."""
     event: str | None
     anchor: Compiled | None
     anchor_text: str | None
@@ -99,10 +104,12 @@ class MilestoneNode:
     id: str
     spec: MilestoneSpec
     cases: tuple[CompiledCase, ...]
-    done: Compiled | None
+    done: Condition | None
     note: Template | None
     on_calendar: bool
     rank: int
+    first_case: FirstHolding
+    """The cases' conditions in one function: the first case from a start on that applies."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -120,14 +127,14 @@ class CompiledStep:
     plan_label: Template
     missed: str | None
     late: str | None
-    done: Compiled | None
+    done: Condition | None
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class CompiledStart:
     """A way a cycle starts, compiled."""
 
-    when: Compiled | None
+    when: Condition | None
     at: Compiled
     projected: bool
     label: Template
@@ -150,7 +157,7 @@ class CycleNode:
     end_actor: str
     end_event: str | None
     end_event_explain: Template | None
-    end_none_when: Compiled | None
+    end_none_when: Condition | None
     end_limit_explain: Template | None
     end_last_explain: Template
     end_last_projected: bool
@@ -168,11 +175,15 @@ class CompiledWarning:
     """A data warning (condition and message), or the place of a builtin group."""
 
     code: str
-    when: Compiled | None
+    when: Condition | None
+    """Its condition, unless it is ``screened`` (then only ``first_warning`` evaluates it)."""
     message: Template | None
     fact: str | None = None
     """The cycle fact it reports: such warnings keep the order the facts arose in."""
     builtin: str | None = None
+    screened: bool = False
+    """Its condition is tried by the plan's ``first_warning`` (the first warning of its code:
+    no earlier one can have claimed the code, so the condition is always tried)."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -188,7 +199,7 @@ class CompiledLate:
 class CompiledNext:
     """A next action of a phase."""
 
-    when: Compiled | None
+    when: Condition | None
     milestone: Template | None
     action: Template
     if_nothing: Template | None
@@ -202,7 +213,7 @@ class CompiledPhase:
 
     text: str
     next: tuple[CompiledNext, ...]
-    traps: tuple[tuple[str, Compiled | None, Template], ...]
+    traps: tuple[tuple[str, Condition | None, Template], ...]
 
 
 @dataclass
@@ -214,8 +225,14 @@ class Plan:
     labels: dict[str, str]
     tables: dict[str, dict[str, str]]
     warnings: list[CompiledWarning]
+    first_warning: FirstHolding
+    """The index of the next warning from a start on that may apply: a builtin group, a warning
+    whose code an earlier one may have claimed, or a screened one whose condition holds."""
     late_events: list[CompiledLate]
-    phases: list[tuple[str, Compiled]]
+    phases: list[str]
+    """The phases in the order their conditions are tried."""
+    first_phase: FirstHolding
+    """The phases' conditions in one function: the index of the first that holds, or -1."""
     phase_specs: dict[str, CompiledPhase]
     inputs: dict[str, InputSpec]
     margin_rule: str | None
@@ -373,6 +390,19 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         known.check(key, node.names(), set(extra), problems)
         return compile_node(node)
 
+    def checked(key: str, text: str) -> Node | None:
+        try:
+            node = parse(text)
+        except ExpressionError as error:
+            problems.add(key, str(error))
+            return None
+        known.check(key, node.names(), set(), problems)
+        return node
+
+    def condition(key: str, text: str) -> Condition:
+        node = checked(key, text)
+        return compile_condition(node) if node is not None else lambda scope: False
+
     def text_template(key: str, text: str, extra: Iterable[str] = ()) -> Template:
         try:
             compiled = template(text)
@@ -383,20 +413,31 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         return compiled
 
     warnings: list[CompiledWarning] = []
+    screens: list[str | None] = []  # per warning, the condition first_warning tries
     for item in data.warnings:
         if item.builtin is not None:
             warnings.append(CompiledWarning("", None, None, builtin=item.builtin))
+            screens.append(None)
             continue
         assert item.code and item.when and item.message
         referenced = parse(item.when).names() & facts
+        screened = all(earlier.code != item.code for earlier in warnings)
+        key = f"warnings.{item.code}.when"
+        when = None
+        if screened:
+            checked(key, item.when)  # compiled with the others into first_warning
+        else:
+            when = condition(key, item.when)
         warnings.append(
             CompiledWarning(
                 item.code,
-                expression(f"warnings.{item.code}.when", item.when),
+                when,
                 text_template(f"warnings.{item.code}.message", item.message),
                 fact=next(iter(referenced)) if len(referenced) == 1 else None,
+                screened=screened,
             )
         )
+        screens.append(item.when if screened else None)
     late = [
         CompiledLate(
             item.event,
@@ -408,13 +449,14 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
     for late_event in data.late_events:
         if late_event.event not in EVENTS:
             problems.add(f"late_events.{late_event.event}", f"unknown event {late_event.event}")
-    phases: list[tuple[str, Compiled]] = []
+    phases: list[str] = []
     for rule in data.phases:
         if rule.phase not in {phase.value for phase in Phase}:
             problems.add("phases", f"unknown phase {rule.phase} (known: {', '.join(Phase)})")
         if rule.phase not in data.phase:
             problems.add("phases", f"phase {rule.phase} has no [phase.{rule.phase}] text")
-        phases.append((rule.phase, expression(f"phases.{rule.phase}.when", rule.when)))
+        checked(f"phases.{rule.phase}.when", rule.when)  # compiled together into first_phase
+        phases.append(rule.phase)
     phase_specs: dict[str, CompiledPhase] = {}
     for phase_id, phase in data.phase.items():
         key = f"phase.{phase_id}"
@@ -422,7 +464,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
             phase.text,
             tuple(
                 CompiledNext(
-                    expression(f"{key}.next.when", step.when) if step.when else None,
+                    condition(f"{key}.next.when", step.when) if step.when else None,
                     text_template(f"{key}.next.milestone", step.milestone)
                     if step.milestone
                     else None,
@@ -438,7 +480,7 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
             tuple(
                 (
                     trap.code,
-                    expression(f"{key}.traps.when", trap.when) if trap.when else None,
+                    condition(f"{key}.traps.when", trap.when) if trap.when else None,
                     text_template(f"{key}.traps.message", trap.message),
                 )
                 for trap in phase.traps
@@ -515,8 +557,10 @@ def compile_plan(rule_set: RuleSet, day: date | None) -> Plan:
         labels=labels,
         tables=tables,
         warnings=warnings,
+        first_warning=compile_first([parse(text) if text else None for text in screens]),
         late_events=late,
         phases=phases,
+        first_phase=compile_first([parse(rule.when) for rule in data.phases]),
         phase_specs=phase_specs,
         inputs=dict(data.inputs),
         margin_rule=data.margin_rule,
@@ -627,6 +671,11 @@ def _compile_case(
         names.update(node.names())
         return compile_node(node)
 
+    if case.when is not None:  # compiled with the other cases' into the node's first_case
+        when = parse(case.when)
+        known.check(f"{key}.when", when.names(), set(CASE_LOCALS), problems)
+        names.update(when.names())
+
     def rule_ref(text: str | None, part: str) -> tuple[str | None, bool]:
         if text is None:
             return None, False
@@ -669,7 +718,6 @@ def _compile_case(
         names.update(explain.names)
     return CompiledCase(
         spec=case,
-        when=expr(case.when, "when"),
         when_text=case.when,
         event=case.event,
         anchor=expr(case.from_, "from"),
@@ -697,15 +745,16 @@ def _compile_milestone(
 ) -> tuple[MilestoneNode, set[str]]:
     names: set[str] = set()
     key = f"milestones.{node_id}"
+    all_cases = spec.all_cases()
     cases = tuple(
         _compile_case(f"{key}.cases" if spec.cases else key, case, rules, known, problems, names)
-        for case in spec.all_cases()
+        for case in all_cases
     )
     done = None
     if spec.done is not None:
         node = parse(spec.done)
         known.check(f"{key}.done", node.names(), set(), problems)
-        done = compile_node(node)
+        done = compile_condition(node)
     note = None
     if spec.note is not None:
         note = template(spec.note)
@@ -714,7 +763,9 @@ def _compile_milestone(
     on_calendar = spec.on_calendar
     if on_calendar is None:
         on_calendar = spec.actor == "buyer" and spec.kind is not Kind.EVENT
-    return MilestoneNode(node_id, spec, cases, done, note, on_calendar, rank), names
+    first_case = compile_first([parse(case.when) if case.when else None for case in all_cases])
+    compiled = MilestoneNode(node_id, spec, cases, done, note, on_calendar, rank, first_case)
+    return compiled, names
 
 
 def _compile_cycle(
@@ -734,6 +785,12 @@ def _compile_cycle(
         known.check(f"{key}.{part}", node.names(), local, problems)
         names.update(node.names())
         return compile_node(node)
+
+    def condition(text: str, part: str) -> Condition:
+        node = parse(text)
+        known.check(f"{key}.{part}", node.names(), local, problems)
+        names.update(node.names())
+        return compile_condition(node)
 
     def text(value: str, part: str) -> Template:
         compiled = template(value)
@@ -774,7 +831,7 @@ def _compile_cycle(
                 plan_label=text(step.plan_label, "steps.plan_label"),
                 missed=step.missed,
                 late=step.late,
-                done=expr(step.done, "steps.done") if step.done else None,
+                done=condition(step.done, "steps.done") if step.done else None,
             )
         )
     end = spec.end
@@ -787,7 +844,7 @@ def _compile_cycle(
         stop=spec.stop,
         starts=tuple(
             CompiledStart(
-                expr(start.when, "start.when") if start.when else None,
+                condition(start.when, "start.when") if start.when else None,
                 expr(start.at, "start.at"),
                 start.projected,
                 text(start.label, "start.label"),
@@ -802,7 +859,7 @@ def _compile_cycle(
         end_event_explain=text(end.event_explain, "end.event_explain")
         if end.event_explain
         else None,
-        end_none_when=expr(end.none_when, "end.none_when") if end.none_when else None,
+        end_none_when=condition(end.none_when, "end.none_when") if end.none_when else None,
         end_limit_explain=text(end.limit_explain, "end.limit_explain")
         if end.limit_explain
         else None,
