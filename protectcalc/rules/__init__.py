@@ -215,9 +215,13 @@ def _load(
     overrides: tuple[tuple[str, int], ...],
 ) -> RuleSet:
     """Read and compile once; ``stamp`` (a digest of a file's text) makes an edit count."""
-    from protectcalc.rules.loader import read_rule_set_file
+    from protectcalc.rules.loader import is_shipped_name, read_rule_set_file
 
     data, origin = read_rule_set_file(source)
+    if is_shipped_name(source):
+        from protectcalc.rules.codecache import use_shipped_code
+
+        use_shipped_code(source)
     rule_set = RuleSet(data, dict(readings), dict(overrides), origin)
     rule_set.plan_for(None)  # compile now: a broken graph fails at load, not per order
     return rule_set

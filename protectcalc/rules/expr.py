@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from types import CodeType
 from typing import Any, Protocol
 
 from protectcalc.clock import add_elapsed, format_span, time_between, utc, wall
@@ -705,13 +706,55 @@ class _Source:
         return _compile_function("\n".join(lines), label)
 
 
+GeneratedKey = tuple[str, str]
+"""A generated source and its label (the file name its code object carries)."""
+
+_PRECOMPILED: dict[GeneratedKey, CodeType] = {}
+"""Code objects of generated sources compiled when the package was built (the shipped rule
+sets', see ``rules/codecache.py``): ``compile()`` of every source was a quarter of a
+command's instructions. Keyed by the whole source text, so a stale entry is never used."""
+
+_compiled_now: dict[GeneratedKey, CodeType] | None = None
+"""Where :func:`record_compiled` collects what is compiled (None: nowhere)."""
+
+
+def use_precompiled(codes: Mapping[GeneratedKey, CodeType]) -> None:
+    """Take code objects compiled earlier from these sources, in place of ``compile()``."""
+    _PRECOMPILED.update(codes)
+
+
+def record_compiled() -> dict[GeneratedKey, CodeType]:
+    """From now on, collect in the mapping returned what is compiled for want of a
+    precompiled code object: what a shipped set's code cache stores, and what its test
+    expects to stay empty. :func:`stop_recording` ends it."""
+    global _compiled_now
+    _compiled_now = {}
+    return _compiled_now
+
+
+def stop_recording() -> None:
+    """Collect no longer (see :func:`record_compiled`)."""
+    global _compiled_now
+    _compiled_now = None
+
+
+def compile_generated(source: str, label: str) -> CodeType:
+    """``compile()`` of a generated source, as every code object of it is made."""
+    try:
+        return compile(source, f"<{label}>", "exec", dont_inherit=True)
+    except (SyntaxError, RecursionError, MemoryError):  # parse() refuses deep nesting first
+        raise ExpressionError(f"a {label} is nested too deeply") from None
+
+
 @functools.lru_cache(maxsize=4096)
 def _compile_function(source: str, label: str) -> Callable[..., Any]:
     """The function a generated source defines (kept per source: texts repeat in rule sets)."""
-    try:
-        code = compile(source, f"<{label}>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):  # parse() refuses deep nesting first
-        raise ExpressionError(f"a {label} is nested too deeply") from None
+    key = (source, label)
+    code = _PRECOMPILED.get(key)
+    if code is None:
+        code = compile_generated(source, label)
+        if _compiled_now is not None:
+            _compiled_now[key] = code
     namespace: dict[str, Any] = {}
     exec(code, _GENERATED_NAMESPACE, namespace)
     function: Callable[..., Any] = namespace["_generated"]

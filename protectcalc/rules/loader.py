@@ -75,6 +75,18 @@ def read_shipped(relative: str) -> str | None:
     return resource.read_text(encoding="utf-8") if resource.is_file() else None
 
 
+def read_shipped_bytes(relative: str) -> bytes | None:
+    """A file of the package's ``rules`` folder as bytes, or None (see :func:`read_shipped`)."""
+    try:
+        return (_RULES_FOLDER / relative).read_bytes()
+    except (OSError, ValueError):
+        pass
+    from importlib import resources
+
+    resource = resources.files("protectcalc.rules").joinpath(relative)
+    return resource.read_bytes() if resource.is_file() else None
+
+
 def read_text(source: str) -> tuple[str, str]:
     """The text of a shipped rule set or a rule-set file, and how to name it."""
     if is_shipped_name(source):

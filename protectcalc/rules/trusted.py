@@ -17,7 +17,8 @@ shipped rule set or the schema, write it again::
 
     python -m protectcalc.rules.trusted
 
-That also writes the JSON Schema for editors (``rules/rules.schema.json``).
+That also writes the JSON Schema for editors (``rules/rules.schema.json``) and the code cache
+of each shipped set's generated functions (``rules/codecache.py``).
 """
 
 from __future__ import annotations
@@ -193,5 +194,7 @@ def schema_text() -> str:
 
 
 if __name__ == "__main__":
-    for path in write_store():
+    from protectcalc.rules.codecache import write_caches
+
+    for path in [*write_store(), *write_caches()]:
         print(path)
