@@ -271,9 +271,22 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(60))
+"""``00`` to ``59``: a month, day, hour or minute as :func:`wall` writes it."""
+
+
 def wall(moment: datetime) -> str:
-    """A moment as local wall-clock text for explanations: ``2026-03-01 00:00``."""
-    return moment.isoformat(" ", "minutes")[:16]  # as strftime("%Y-%m-%d %H:%M"), faster
+    """A moment as local wall-clock text for explanations: ``2026-03-01 00:00``.
+
+    Built from the fields, as ``isoformat(" ", "minutes")[:16]`` wrote it: an order shows
+    some nine instants, and ``isoformat`` of an aware one also asks its zone for the offset
+    and formats through ``sprintf``, three times the work (some 8% of an order's instructions).
+    """
+    year = moment.year
+    if year < 1000:  # four digits, zero-padded
+        return moment.isoformat(" ", "minutes")[:16]
+    two = _TWO_DIGITS
+    return f"{year}-{two[moment.month]}-{two[moment.day]} {two[moment.hour]}:{two[moment.minute]}"
 
 
 def time_between(start: datetime, end: datetime) -> timedelta:
