@@ -532,3 +532,19 @@ def test_wall_to_instant_as_before(wall: datetime, zone: ZoneInfo, gap_ok: bool)
     assert got[0] == expected[0]
     if got[0] == "ok":
         assert got == expected
+
+
+@settings(max_examples=2000)
+@given(
+    moment=st.datetimes(
+        timezones=st.sampled_from(
+            [UTC, ZoneInfo("Europe/Moscow"), ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")]
+        )
+        | st.none()
+    ),
+)
+@example(moment=datetime(452, 7, 5, 7, 43))
+@example(moment=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+def test_wall_is_isoformat_to_the_minute(moment: datetime) -> None:
+    """wall() builds its text from the fields; isoformat wrote it before, zero-padded."""
+    assert clock.wall(moment) == moment.isoformat(" ", "minutes")[:16]
