@@ -68,12 +68,21 @@ def timelines(name: str) -> list[dict[str, Any] | str]:
     return found
 
 
+def skip_unless_written_by_this_python(name: str) -> None:
+    """A cache written by another Python version is ignored by design (slower, never wrong),
+    and rewriting it here would take it from the Python it was written for: the tests that
+    need it are skipped rather than failed, so two versions never make each other red."""
+    if not shipped_file(name).startswith(codecache._HEADER + MAGIC_NUMBER):
+        pytest.skip(f"the code cache of {name} was written by another Python version")
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_the_code_cache_is_up_to_date(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Edited a shipped rule set, the code generator, or changed Python?
+    """Edited a shipped rule set or the code generator?
     Run: python -m protectcalc.rules.trusted"""
+    skip_unless_written_by_this_python(name)
     cached = codecache.codes_from(shipped_file(name))
-    assert cached is not None, "written by another Python (or damaged)"
+    assert cached is not None, "damaged"
     monkeypatch.setattr(codecache, "_used", set())
     monkeypatch.setattr(expr, "_PRECOMPILED", {})
     try:
@@ -86,6 +95,7 @@ def test_the_code_cache_is_up_to_date(name: str, monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_shipped_set_compiles_nothing(name: str, fresh: dict[Any, Any]) -> None:
+    skip_unless_written_by_this_python(name)
     timelines(name)
     assert fresh == {}
 
