@@ -18,10 +18,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from protectcalc.clock import parse_instant
@@ -69,10 +68,10 @@ def known_milestone(milestone_id: str, known: list[str] | None) -> str:
 
 
 # --- what a valid file gives ------------------------------------------------------------------
+# Named tuples, not frozen dataclasses: building three dataclasses cost 4 ms of every start.
 
 
-@dataclass(frozen=True, slots=True)
-class SummaryExpected:
+class SummaryExpected(NamedTuple):
     """Expected headline numbers; ``given`` names the keys the file wrote (null included)."""
 
     protection_end: str | None
@@ -82,8 +81,7 @@ class SummaryExpected:
     given: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Expected:
+class Expected(NamedTuple):
     """A scenario's ``expect`` section; ``given`` names the keys the file wrote."""
 
     milestones: dict[str, str | None]
@@ -95,8 +93,7 @@ class Expected:
     given: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     """The parts of a validated file that are not order fields (those are its OrderInput)."""
 
     name: str | None
