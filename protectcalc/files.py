@@ -64,12 +64,19 @@ def read_limited(path: Path, limit: int) -> bytes:
             raise FileRefused(f"is larger than {_size(limit)}")
         chunks: list[bytes] = []
         left = limit + 1
+        # Ask for one byte more than the size: a short read of exactly the whole file is its
+        # end, so the usual file takes one read, not a second one that only finds the end.
+        wanted = info.st_size + 1
         while left > 0:
-            chunk = os.read(descriptor, min(left, 65536))
+            asked = min(left, wanted if wanted > 1 else 65536, 65536)
+            chunk = os.read(descriptor, asked)
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
+            wanted -= len(chunk)
+            if len(chunk) < asked and wanted == 1:
+                break
         data = b"".join(chunks)
         if len(data) > limit:  # it grew while being read
             raise FileRefused(f"is larger than {_size(limit)}")

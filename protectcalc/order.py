@@ -126,16 +126,31 @@ def build_order(raw: OrderInput, now: datetime, default_zone: ZoneInfo) -> tuple
     asked = tuple(instant(v, "mediator_asked") for v in raw.mediator_asked)
     as_of = instant(raw.as_of, "as_of") or now.astimezone(zone)
     extended = tuple(_extension(value, attempt) for value in raw.extended)
-    outcome = attempt(lambda: _choice(DisputeOutcome, raw.dispute_outcome, "dispute_outcome"), None)
-    processing = attempt(
-        lambda: _days(raw.processing_days, "processing_days", low=0, high=365), None
-    )
-    delivery = attempt(lambda: _days(raw.delivery_days, "delivery_days", low=1, high=365), None)
-    buyer_country = attempt(lambda: _country(raw.buyer_country, "buyer_country"), None)
-    subdivision = attempt(lambda: _subdivision(raw.buyer_subdivision, raw.buyer_country), None)
-    seller_country = attempt(lambda: _country(raw.seller_country, "seller_country"), None)
-    payment = attempt(lambda: _choice(PaymentMethod, raw.payment_method, "payment_method"), None)
-    shipping = attempt(lambda: _choice(Shipping, raw.shipping, "shipping"), None)
+    # Each check below gives None for None: an absent value skips the wrapper (most are).
+    outcome = processing = delivery = buyer_country = subdivision = seller_country = None
+    payment = shipping = None
+    if raw.dispute_outcome is not None:
+        outcome = attempt(
+            lambda: _choice(DisputeOutcome, raw.dispute_outcome, "dispute_outcome"), None
+        )
+    if raw.processing_days is not None:
+        processing = attempt(
+            lambda: _days(raw.processing_days, "processing_days", low=0, high=365), None
+        )
+    if raw.delivery_days is not None:
+        delivery = attempt(lambda: _days(raw.delivery_days, "delivery_days", low=1, high=365), None)
+    if raw.buyer_country is not None:
+        buyer_country = attempt(lambda: _country(raw.buyer_country, "buyer_country"), None)
+    if raw.buyer_subdivision is not None:
+        subdivision = attempt(lambda: _subdivision(raw.buyer_subdivision, raw.buyer_country), None)
+    if raw.seller_country is not None:
+        seller_country = attempt(lambda: _country(raw.seller_country, "seller_country"), None)
+    if raw.payment_method is not None:
+        payment = attempt(
+            lambda: _choice(PaymentMethod, raw.payment_method, "payment_method"), None
+        )
+    if raw.shipping is not None:
+        shipping = attempt(lambda: _choice(Shipping, raw.shipping, "shipping"), None)
     raise_all(errors)
     order = Order(
         timezone=zone,

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from protectcalc.errors import InputError
 from protectcalc.scenarios.model import (
-    OrderRecord,
     Scenario,
     generated_schema_text,
     shipped_schema_text,
@@ -27,6 +26,7 @@ from protectcalc.scenarios.replay import (
     load_file,
     load_text,
 )
+from protectcalc.scenarios.shape import FileRecord
 from protectcalc.scenarios.yaml_reader import MAX_FILE_BYTES, FileProblems, parse_yaml
 from tests.conftest import FIXED_NOW
 
@@ -332,7 +332,7 @@ def test_order_file_ignores_expect_entirely() -> None:
         """,
         scenario=False,
     )
-    assert isinstance(loaded.record, OrderRecord)
+    assert isinstance(loaded.record, FileRecord)
     assert loaded.record.expect is None
 
 

@@ -8,13 +8,12 @@ The shipped ``scenario.schema.json`` is generated from these models (``protectca
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
-from datetime import UTC, date, datetime
+import types
+from datetime import date, datetime
+from enum import Enum
 from importlib import resources
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -22,25 +21,25 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
 
-from protectcalc.clock import parse_instant
-from protectcalc.errors import InputError
 from protectcalc.model import DisputeOutcome, PaymentMethod, Phase, Shipping
+from protectcalc.scenarios.shape import (
+    DATE_TEXT,
+    DATE_TIME_TEXT,
+    expected_date,
+    expected_moment,
+    known_milestone,
+)
 
-_UTC = ZoneInfo("UTC")
-_ANY_NOW = datetime(2000, 1, 1, tzinfo=UTC)  # expected values are never relative (no "today")
+__all__ = ["DATE_TEXT", "DATE_TIME_TEXT"]  # re-exported: they live with the fast check
 
 SCHEMA_FILE = "scenario.schema.json"
 SCHEMA_ID = "https://protectcalc.invalid/scenario.schema.json"
-
-DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
-DATE_TIME_TEXT = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
-)
 
 
 def _as_text(value: object) -> object:
@@ -62,32 +61,15 @@ def _known_milestone(milestone_id: str, info: ValidationInfo) -> str:
     context = info.context if isinstance(info.context, dict) else {}
     # Not context.get(key, default_milestone_ids()): that would work the default out per id.
     known = context["milestone_ids"] if "milestone_ids" in context else default_milestone_ids()
-    if known is None or milestone_id in known:
-        return milestone_id
-    close = difflib.get_close_matches(milestone_id, known, n=1)
-    if close:
-        raise ValueError(f"is not a milestone id; did you mean {close[0]}?")
-    raise ValueError(f"is not a milestone id (known: {', '.join(known)})")
+    return known_milestone(milestone_id, known)
 
 
 def _expected_moment(text: str) -> str:
-    """A date (matches the local date) or a date-time (matches the instant), strictly ISO."""
-    if not (DATE_TEXT.fullmatch(text) or DATE_TIME_TEXT.fullmatch(text)):
-        raise ValueError(
-            "is not an expected date: use YYYY-MM-DD (the local date) or "
-            "YYYY-MM-DDTHH:MM[+HH:MM] (the instant)"
-        )
-    try:
-        parse_instant(text, _UTC, _ANY_NOW, field="expected")
-    except InputError as error:
-        raise ValueError(error.problem) from None
-    return text
+    return expected_moment(text)
 
 
 def _expected_date(text: str) -> str:
-    if not DATE_TEXT.fullmatch(text):
-        raise ValueError("is not a date: use YYYY-MM-DD")
-    return _expected_moment(text)
+    return expected_date(text)
 
 
 def _one_or_many(value: object) -> object:
@@ -330,3 +312,70 @@ def generated_schema_text() -> str:
 def shipped_schema_text() -> str:
     """The JSON Schema file shipped in the package."""
     return resources.files("protectcalc").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def field_kinds() -> dict[str, dict[str, str]]:
+    """Each section's keys and kinds, read off the models: what ``shape.FIELD_KINDS`` must say.
+
+    An annotation this does not recognise raises, so a new kind of field cannot slip past
+    the fast check's table unnoticed.
+    """
+    models: list[type[BaseModel]] = [Scenario, OrderSection, DisputeSection, Expect, SummaryExpect]
+    return {
+        model.__name__: {name: _field_kind(info) for name, info in model.model_fields.items()}
+        for model in models
+    }
+
+
+def _field_kind(info: Any) -> str:
+    """A field's kind in the words of ``shape.FIELD_KINDS``."""
+    kind = _kind(info.annotation)
+    for item in info.metadata:
+        if isinstance(item, BeforeValidator) and item.func is _one_or_many:
+            kind = f"one or {kind}"
+        elif type(item).__name__ == "MinLen" and getattr(item, "min_length", None) == 1:
+            kind = f"nonempty {kind}"
+        elif not isinstance(item, WithJsonSchema):
+            raise ValueError(f"unknown field metadata {item!r}")
+    return kind
+
+
+def _kind(annotation: Any) -> str:
+    """The kind of one annotation (recursively for lists, maps and optional values)."""
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if origin in (Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        other = args[0] if args[1] is type(None) else args[1]
+        return f"{_kind(other)} or null"
+    if origin is list:
+        return f"list of {_kind(args[0])}"
+    if origin is dict:
+        return f"map of {_kind(args[0])} to {_kind(args[1])}"
+    if origin is Annotated:
+        base, *extras = args
+        validators = [
+            item.func for item in extras if isinstance(item, AfterValidator | BeforeValidator)
+        ]
+        strict = any(
+            isinstance(meta, Strict) and meta.strict
+            for item in extras
+            for meta in getattr(item, "metadata", [item])
+        )
+        if base is int and strict and not validators:
+            return "whole number"
+        named: dict[tuple[object, ...], str] = {
+            (_as_text,): "moment",
+            (_as_text, _expected_moment): "expected moment",
+            (_as_text, _expected_date): "expected date",
+            (_known_milestone,): "milestone id",
+        }
+        if base is str and tuple(validators) in named:
+            return named[tuple(validators)]
+        raise ValueError(f"unknown annotation {annotation!r}")
+    if annotation is str:
+        return "text"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return f"choice of {annotation.__name__}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"section {annotation.__name__}"
+    raise ValueError(f"unknown annotation {annotation!r}")

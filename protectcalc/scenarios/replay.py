@@ -18,10 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from pydantic import ValidationError
 
 from protectcalc.clock import parse_instant
 from protectcalc.engine.scalar import compute_timeline
@@ -30,7 +28,14 @@ from protectcalc.model import Timeline
 from protectcalc.order import OrderInput, build_order
 from protectcalc.render.jsonout import iso
 from protectcalc.rules import RuleSet, load_rule_set, parse_readings
-from protectcalc.scenarios.model import DATE_TEXT, OrderRecord, Scenario, top_keys
+from protectcalc.scenarios.shape import (
+    DATE_TEXT,
+    Expected,
+    FileRecord,
+    SummaryExpected,
+    check_shape,
+    summary_expected,
+)
 from protectcalc.scenarios.yaml_reader import (
     FileProblems,
     KeyPath,
@@ -40,6 +45,9 @@ from protectcalc.scenarios.yaml_reader import (
     read_file_text,
     show_path,
 )
+
+if TYPE_CHECKING:
+    from protectcalc.scenarios.model import Expect, OrderRecord
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 DEFAULT_ZONE = "UTC"
@@ -140,11 +148,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """A validated file: its YAML with places, the model, and the order it records."""
+    """A validated file: its YAML with places, its record, and the order it records."""
 
     shown: str
     document: YamlDocument
-    record: OrderRecord
+    record: FileRecord
     order: OrderInput
 
     def locate(self, error: InputError) -> Problem:
@@ -202,23 +210,79 @@ def _list_item(key: KeyPath, items: Any, value: object) -> KeyPath:
 def load_text(
     text: str, shown: str, base: Path, *, scenario: bool = True, bom: bool = False
 ) -> LoadedFile:
-    """Parse and validate a file's text; ``base`` is its folder (for a ``rules`` file path)."""
+    """Parse and validate a file's text; ``base`` is its folder (for a ``rules`` file path).
+
+    A file of the usual shape is checked by :func:`check_shape` without pydantic; anything
+    it declines is validated by the models, which word every refusal.
+    """
     document = parse_yaml(text, shown, bom)
     data = document.data
-    model: type[OrderRecord] = Scenario if scenario else OrderRecord
-    if not scenario:
+    if not scenario and "expect" in data:
         data = {key: value for key, value in data.items() if key != "expect"}
-    problems = list(document.problems)
     # Only ``expect`` names milestones: an order file (or a scenario without it) needs no ids.
-    context = {"milestone_ids": _milestone_ids(data, base) if "expect" in data else None}
+    milestone_ids = _milestone_ids(data, base) if "expect" in data else None
+    if not document.problems:
+        checked = check_shape(data, scenario=scenario, milestone_ids=milestone_ids)
+        if checked is not None:
+            values, record = checked
+            return LoadedFile(shown, document, record, order_input(values, base))
+    return _validated(document, data, shown, base, scenario=scenario, milestone_ids=milestone_ids)
+
+
+def _validated(
+    document: YamlDocument,
+    data: dict[str, Any],
+    shown: str,
+    base: Path,
+    *,
+    scenario: bool,
+    milestone_ids: list[str] | None,
+) -> LoadedFile:
+    """Validate with the pydantic models: every problem of the file, in its own words."""
+    from pydantic import ValidationError
+
+    from protectcalc.scenarios.model import OrderRecord, Scenario
+
+    model: type[OrderRecord] = Scenario if scenario else OrderRecord
+    problems = list(document.problems)
     try:
-        record = model.model_validate(data, context=context)
+        record = model.model_validate(data, context={"milestone_ids": milestone_ids})
     except ValidationError as error:
         problems.extend(_problem(document, item) for item in error.errors())
     if problems:
         problems.sort(key=lambda item: (item.line or 0, item.column or 0))
         raise FileProblems(shown, problems)
-    return LoadedFile(shown, document, record, order_input(record, base))
+    values = {**record.__dict__, "order": record.order.__dict__, "dispute": record.dispute.__dict__}
+    return LoadedFile(shown, document, record_of(record), order_input(values, base))
+
+
+def record_of(record: OrderRecord) -> FileRecord:
+    """A validated model as the record the fast check gives."""
+    return FileRecord(
+        record.name,
+        record.description,
+        record.rules,
+        dict(record.readings),
+        list(record.also),
+        None if record.expect is None else _expected_of(record.expect),
+    )
+
+
+def _expected_of(expect: Expect) -> Expected:
+    summary: SummaryExpected | None = None
+    if expect.summary is not None:
+        summary = summary_expected(
+            expect.summary.__dict__, frozenset(expect.summary.model_fields_set)
+        )
+    return Expected(
+        dict(expect.milestones),
+        summary,
+        expect.phase,
+        expect.next,
+        list(expect.warnings),
+        expect.error,
+        frozenset(expect.model_fields_set),
+    )
 
 
 def _milestone_ids(data: object, base: Path) -> list[str] | None:
@@ -250,46 +314,65 @@ def _rule_path(name: str, base: Path) -> str:
     return str(base / name) if is_file and not Path(name).is_absolute() else name
 
 
-def order_input(record: OrderRecord, base: Path) -> OrderInput:
-    """The file's order as the fields the command line would give."""
-    events, dispute = record.order, record.dispute
-    rules = record.rules
-    is_file = rules is not None and ("/" in rules or "\\" in rules or rules.endswith(".toml"))
-    if rules is not None and is_file and not Path(rules).is_absolute():
-        rules = str(base / rules)
-    return OrderInput(
-        placed=events.placed,
-        paid=events.paid,
-        cancel_requested=events.cancel_requested,
-        shipped=events.shipped,
-        delivered=events.delivered,
-        confirmed=events.confirmed,
-        dispute_opened=dispute.opened,
-        seller_responded=tuple(dispute.seller_responses),
-        buyer_responded=tuple(dispute.buyer_responses),
-        escalated=dispute.escalated,
-        mediator_asked=tuple(dispute.mediator_questions),
-        dispute_closed=dispute.closed,
-        estimated_delivery=events.estimated_delivery,
-        seller_contacted=events.seller_contacted,
-        claim_escalated=dispute.claim_escalated,
-        return_submitted=events.return_submitted,
-        transaction_posted=events.transaction_posted,
-        dispute_outcome=dispute.outcome.value if dispute.outcome else None,
-        processing_days=events.processing_days,
-        delivery_days=events.delivery_days,
-        extended=tuple(events.extended),
-        tz=record.timezone if record.timezone is not None else DEFAULT_ZONE,
-        buyer_country=record.buyer_country,
-        buyer_subdivision=record.buyer_subdivision,
-        seller_country=record.seller_country,
-        payment_method=record.payment_method.value if record.payment_method else None,
-        shipping=record.shipping.value if record.shipping else None,
-        rules=rules,
-        readings=tuple(f"{rule}={name}" for rule, name in record.readings.items()),
-        also=tuple(_rule_path(name, base) for name in record.also),
-        as_of=record.as_of,
-    )
+_EMPTY_INPUT = OrderInput()
+
+_DISPUTE_FIELDS = {
+    "opened": "dispute_opened",
+    "seller_responses": "seller_responded",
+    "buyer_responses": "buyer_responded",
+    "escalated": "escalated",
+    "mediator_questions": "mediator_asked",
+    "claim_escalated": "claim_escalated",
+    "closed": "dispute_closed",
+    "outcome": "dispute_outcome",
+}
+"""The OrderInput field of each ``dispute`` key (the ``order`` keys keep their names)."""
+
+_TOP_FIELDS = (
+    "buyer_country",
+    "buyer_subdivision",
+    "seller_country",
+    "payment_method",
+    "shipping",
+    "as_of",
+)
+"""Top-level keys that are OrderInput fields of the same name."""
+
+
+def order_input(values: dict[str, Any], base: Path) -> OrderInput:
+    """The file's order as the fields the command line would give.
+
+    ``values`` are the validated top-level values, ``order`` and ``dispute`` as dicts; a key
+    may be missing (the fast check gives only the keys written). Only the fields given are
+    set on a copy of the empty input, not all 33 passed to the frozen ``__init__``.
+    """
+    given: dict[str, Any] = {}
+    for key, value in values.get("order", {}).items():
+        if value is not None and value != []:
+            given[key] = tuple(value) if key == "extended" else value
+    for key, value in values.get("dispute", {}).items():
+        if value is not None and value != []:
+            given[_DISPUTE_FIELDS[key]] = tuple(value) if type(value) is list else value
+    for key in _TOP_FIELDS:
+        value = values.get(key)
+        if value is not None:
+            given[key] = value
+    for key in ("dispute_outcome", "payment_method", "shipping"):
+        if key in given:
+            given[key] = given[key].value
+    timezone = values.get("timezone")
+    given["tz"] = timezone if timezone is not None else DEFAULT_ZONE
+    rules = values.get("rules")
+    if rules is not None:
+        is_file = "/" in rules or "\\" in rules or rules.endswith(".toml")
+        given["rules"] = str(base / rules) if is_file and not Path(rules).is_absolute() else rules
+    readings = values.get("readings")
+    if readings:
+        given["readings"] = tuple(f"{rule}={name}" for rule, name in readings.items())
+    also = values.get("also")
+    if also:
+        given["also"] = tuple(_rule_path(name, base) for name in also)
+    return _EMPTY_INPUT.with_fields(**given)
 
 
 _TYPE_MESSAGES = {
@@ -315,6 +398,8 @@ def _problem(document: YamlDocument, item: Any) -> Problem:
     if kind == "missing":
         return document.problem(key, "is missing (required)")
     if kind == "extra_forbidden":
+        from protectcalc.scenarios.model import top_keys
+
         allowed = top_keys(key[:-1])
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
         return document.problem(key, f"is not a key of this format{hint}", key=True)
@@ -600,7 +685,7 @@ def compare(
     summary = expect.summary
     if summary is not None:
         actual = timeline.summary
-        given = summary.model_fields_set
+        given = summary.given
         for name in ("protection_end", "escalation"):
             if name in given:
                 moment = getattr(actual, name)
@@ -641,7 +726,7 @@ def compare(
                 ("expect", "phase"), expect.phase.value, timeline.phase.value, timeline.phase.value
             )
         )
-    if "next" in expect.model_fields_set:
+    if "next" in expect.given:
         actual_next = timeline.next.milestone if timeline.next is not None else None
         if expect.next != actual_next:
             found.append(
