@@ -364,8 +364,7 @@ def order_input(values: dict[str, Any], base: Path) -> OrderInput:
     given["tz"] = timezone if timezone is not None else DEFAULT_ZONE
     rules = values.get("rules")
     if rules is not None:
-        is_file = "/" in rules or "\\" in rules or rules.endswith(".toml")
-        given["rules"] = str(base / rules) if is_file and not Path(rules).is_absolute() else rules
+        given["rules"] = _rule_path(rules, base)
     readings = values.get("readings")
     if readings:
         given["readings"] = tuple(f"{rule}={name}" for rule, name in readings.items())
