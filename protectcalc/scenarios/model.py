@@ -64,14 +64,6 @@ def _known_milestone(milestone_id: str, info: ValidationInfo) -> str:
     return known_milestone(milestone_id, known)
 
 
-def _expected_moment(text: str) -> str:
-    return expected_moment(text)
-
-
-def _expected_date(text: str) -> str:
-    return expected_date(text)
-
-
 def _one_or_many(value: object) -> object:
     return [value] if isinstance(value, int) and not isinstance(value, bool) else value
 
@@ -94,7 +86,7 @@ Days = Annotated[int, Field(strict=True, description="Whole days.")]
 ExpectedMoment = Annotated[
     str,
     BeforeValidator(_as_text),
-    AfterValidator(_expected_moment),
+    AfterValidator(expected_moment),
     Field(
         description="A date matches the milestone's local date; a date-time matches its instant.",
         examples=["2026-03-15", "2026-03-16T00:00+03:00"],
@@ -103,7 +95,7 @@ ExpectedMoment = Annotated[
 ExpectedDate = Annotated[
     str,
     BeforeValidator(_as_text),
-    AfterValidator(_expected_date),
+    AfterValidator(expected_date),
     Field(description="A local date, YYYY-MM-DD.", examples=["2026-03-15"]),
 ]
 MilestoneId = Annotated[str, AfterValidator(_known_milestone)]
@@ -365,8 +357,8 @@ def _kind(annotation: Any) -> str:
             return "whole number"
         named: dict[tuple[object, ...], str] = {
             (_as_text,): "moment",
-            (_as_text, _expected_moment): "expected moment",
-            (_as_text, _expected_date): "expected date",
+            (_as_text, expected_moment): "expected moment",
+            (_as_text, expected_date): "expected date",
             (_known_milestone,): "milestone id",
         }
         if base is str and tuple(validators) in named:

@@ -207,22 +207,23 @@ def _whole_number(value: object, _known: list[str] | None) -> int:
     raise _DECLINED
 
 
-def _expected_moment(value: object, _known: list[str] | None) -> str:
-    if type(value) is not str:
-        raise _DECLINED
-    try:
-        return expected_moment(value)
-    except ValueError:
-        raise _DECLINED from None
+Check = Callable[[object, "list[str] | None"], Any]
+"""Returns the value the models would give, or raises _Declined."""
 
 
-def _expected_date(value: object, _known: list[str] | None) -> str:
-    if type(value) is not str:
-        raise _DECLINED
-    try:
-        return expected_date(value)
-    except ValueError:
-        raise _DECLINED from None
+def _declining(validator: Callable[[str], str]) -> Check:
+    """The models' validator of an expected date as a check: text it refuses is declined,
+    so the models word the refusal."""
+
+    def check(value: object, _known: list[str] | None) -> str:
+        if type(value) is not str:
+            raise _DECLINED
+        try:
+            return validator(value)
+        except ValueError:
+            raise _DECLINED from None
+
+    return check
 
 
 def _milestone_id(value: object, known: list[str] | None) -> str:
@@ -231,16 +232,13 @@ def _milestone_id(value: object, known: list[str] | None) -> str:
     return value
 
 
-Check = Callable[[object, "list[str] | None"], Any]
-"""Returns the value the models would give, or raises _Declined."""
-
 _SCALARS: dict[str, Check] = {
     "text": _text,
     "moment": _text,  # a moment stays as written; dates as objects only come from elsewhere
     "nonempty text": _nonempty_text,
     "whole number": _whole_number,
-    "expected moment": _expected_moment,
-    "expected date": _expected_date,
+    "expected moment": _declining(expected_moment),
+    "expected date": _declining(expected_date),
     "milestone id": _milestone_id,
 }
 
