@@ -165,11 +165,6 @@ class _Scope:
             self.env["now"] = as_of
         self.env.update(values)
 
-    def lookup(self, name: str) -> Any:
-        if name in self.locals:
-            return self.locals[name]
-        return self.env.get(name)
-
     def with_locals(self, **values: Any) -> _Scope:
         self.locals = values
         return self

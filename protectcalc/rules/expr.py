@@ -45,16 +45,14 @@ class ExpressionError(ValueError):
 class Scope(Protocol):
     """What an expression reads while it is evaluated."""
 
-    def lookup(self, name: str) -> Any:
-        """The value of a name (None when absent)."""
-
     @property
     def locals(self) -> Mapping[str, Any]:
-        """The :data:`LOCAL_NAMES` bound now; ``lookup`` reads them before ``env``."""
+        """The :data:`LOCAL_NAMES` bound now; a name found here is not read from ``env``."""
 
     @property
     def env(self) -> Mapping[str, Any]:
-        """Every name but the :data:`LOCAL_NAMES`, resolved as ``lookup`` would."""
+        """Every name but the :data:`LOCAL_NAMES`, already resolved by precedence (None or
+        missing: absent)."""
 
     @property
     def now(self) -> datetime:
@@ -65,7 +63,7 @@ Compiled = Callable[[Scope], Any]
 """A compiled expression: give it a scope, get a value."""
 
 Condition = Callable[[Scope], bool]
-"""A compiled condition: its expression's value as :func:`truthy` judges it."""
+"""A compiled condition: its expression's value as a bool (absent and false are false)."""
 
 FirstHolding = Callable[[Scope, int], int]
 """Compiled conditions tried in turn: given a scope and where to start, the index of the first
@@ -471,7 +469,7 @@ LOCAL_NAMES = frozenset({"from", "count", "k", "at", "due", "start", "from_label
 """Names an evaluation context binds for one part only (a case's anchor, a cycle's round).
 
 A scope keeps every other name in one flat mapping, ``env``, already resolved by precedence,
-so a compiled name reads one dict entry; these go through the full ``lookup``.
+so a compiled name reads one dict entry; these are read from ``locals`` first.
 """
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -611,7 +609,7 @@ class _Source:
             case "name":
                 self.reads_env = True
                 name = repr(node.value)
-                if node.value in LOCAL_NAMES:  # as ``lookup``: a local first, then ``env``
+                if node.value in LOCAL_NAMES:  # a local first, then ``env``
                     self.reads_locals = True
                     return f"(bound[{name}] if {name} in bound else get({name}))"
                 return f"get({name})"
@@ -636,7 +634,8 @@ class _Source:
         raise ExpressionError(f"cannot compile {node.kind}")  # pragma: no cover
 
     def condition(self, node: Node) -> str:
-        """A child of and/or/not as a bool (as :func:`truthy` decides)."""
+        """A child of and/or/not as a bool: absent (None or an empty list) and false are
+        false, anything else true."""
         code = self.value(node)
         if _returns_bool(node):
             return code
@@ -796,17 +795,10 @@ def compile_first(conditions: Sequence[Node | None]) -> FirstHolding:
 
 def compile_condition(node: Node) -> Condition:
     """Like :func:`compile_node`, for an expression used as a condition: the function returns
-    its :func:`truthy` value, so the engine need not call ``truthy`` on it."""
+    a bool (see :meth:`_Source.condition`), so the engine need not judge the value."""
     source = _Source()
     code = source.condition(node)
     return source.function([f"return {code}"], "rule condition")
-
-
-def truthy(value: Any) -> bool:
-    """An expression's value as a condition: absent and false are false."""
-    if value is True or value is False:
-        return value
-    return value is not None and value != ()
 
 
 # --- templates --------------------------------------------------------------------------
