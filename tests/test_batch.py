@@ -161,3 +161,46 @@ def test_a_csv_with_a_byte_order_mark_and_a_newline_in_a_quoted_cell(tmp_path: P
     frame = pl.read_csv(out, infer_schema=False)
     assert frame.get_column("order_id").to_list() == ["a\nb"]
     assert frame.get_column("payment_due").to_list() == ["2026-01-21T00:00+00:00"]
+
+
+def test_skipped_hours_and_answers_out_of_order_are_refused_in_columns() -> None:
+    """Worded as the command line words them, without the scalar engine (stats.scalar)."""
+    frame = pl.DataFrame(
+        {
+            "order_id": ["gap", "gap-later", "answers", "closed", "fine"],
+            "placed": ["2026-03-08T02:30", "2026-03-01", "2026-01-01", "2026-01-01", None],
+            "paid": [None, "2026-03-08T02:15", None, None, None],
+            "shipped": [None, "2026-03-08T02:30", "2026-01-03", "2026-01-03", "2026-01-03"],
+            "dispute_opened": [None, None, "2026-01-25", "2026-01-25", None],
+            "seller_responded_1": [None, None, "2026-01-27", "2026-01-27", None],
+            "buyer_responded_1": [None, None, "2026-01-26T10:00", "2026-01-28", None],
+            "dispute_closed": [None, None, None, "2026-01-27T08:00", None],
+            "tz": ["America/New_York"] * 5,
+        }
+    )
+    stats = Stats()
+    result = evaluate_chunk(frame, Options(now=NOW, zone=ZoneInfo("UTC")), stats)
+    assert result.get_column("error").to_list() == [
+        "placed 2026-03-08T02:30: does not exist in America/New_York "
+        "(clocks skip it for daylight saving)",
+        "paid 2026-03-08T02:15: does not exist in America/New_York "
+        "(clocks skip it for daylight saving)",
+        "buyer_responded 2026-01-26T10:00-05:00: is before --seller-responded 2026-01-27",
+        "dispute_closed 2026-01-27T08:00-05:00: is before --buyer-responded 2026-01-28",
+        None,
+    ]
+    assert (stats.failed, stats.scalar) == (4, 0)
+    for item in frame.iter_rows(named=True):
+        expected = R.scalar_row(
+            item,
+            rules=None,
+            readings=(),
+            as_of=None,
+            now=NOW,
+            zone=ZoneInfo("UTC"),
+            milestone_ids=[],
+        )
+        assert (
+            result.row(by_predicate=pl.col("order_id") == item["order_id"], named=True)["error"]
+            == expected["error"]
+        )

@@ -260,6 +260,12 @@ def known_countries(values: list[str | None]) -> list[str]:
     return sorted(set(found))
 
 
+def _event_columns(width: int) -> list[str]:
+    """The event columns in the order ``build_order`` reads them."""
+    events = list(SINGLE_EVENTS)
+    return events + [f"{e}_{k}" for e in REPEATED_EVENTS for k in range(1, width + 1)]
+
+
 def prepare(
     frame: pl.LazyFrame,
     zones: ZoneTable,
@@ -275,8 +281,7 @@ def prepare(
     In a few stages (blank text, wall-clock times, instants and flags, the order checks), so
     that no stage recomputes what an earlier one gives.
     """
-    events = list(SINGLE_EVENTS)
-    events += [f"{e}_{k}" for e in REPEATED_EVENTS for k in range(1, width + 1)]
+    events = _event_columns(width)
     given = [name for name in names if name in (*events, *R.SCALAR_COLUMNS)]
     blank = frame.with_columns(_blank(pl.col(name)).alias(f"t__{name}") for name in given)
 
@@ -298,10 +303,13 @@ def prepare(
             continue
         exprs.append(parse_instant(pl.col(f"w__{name}"), zones).alias(f"ev_{name}"))
         bad.append(unread_instant(text(name), pl.col(f"w__{name}"), pl.col(f"ev_{name}"), zones))
+    first_skipped = _first_skipped(timed, text, zones, bad)
+    numbering: list[pl.Expr] = []
     for event in REPEATED_EVENTS:
         gap: pl.Expr = pl.lit(False)
         for k in range(2, width + 1):
             gap = gap | (text(f"{event}_{k - 1}").is_null() & text(f"{event}_{k}").is_not_null())
+        numbering.append(gap)
         present = [text(f"{event}_{k}").is_not_null().cast(pl.Int64) for k in range(1, width + 1)]
         exprs.append(
             (pl.sum_horizontal(*present) if present else pl.lit(0, dtype=pl.Int64))
@@ -358,10 +366,61 @@ def prepare(
         pl.any_horizontal(*bad).fill_null(True).alias("_bad"),
         empty.alias("_empty"),
         pl.coalesce(pl.col("_as_of"), pl.lit(now, dtype=UTC_TYPE)).alias("now"),
+        pl.when(~pl.any_horizontal(pl.lit(False), *numbering))
+        .then(first_skipped)
+        .alias("_skipped_at"),
     )
     first, _ = refusal(width, plan, zones, countries)
     return typed.with_columns(first.alias("_refused_at")).drop(
         [f"t__{name}" for name in given] + [f"w__{name}" for name in timed] + ["_as_of"]
+    )
+
+
+def _first_skipped(
+    timed: list[str], text: Callable[[str], pl.Expr], zones: ZoneTable, flags: list[pl.Expr]
+) -> pl.Expr:
+    """The position in ``timed`` of a wall time in a skipped hour that is the order's first
+    unreadable time (null if there is none): the one ``build_order`` reports.
+
+    ``flags`` are the events' :func:`unread_instant` flags in ``timed``'s order, which is
+    the order ``build_order`` reads them in. A date alone in a skipped midnight is not
+    refused (its day starts after the gap): only texts with a time count.
+    """
+    low, high = zones.years
+    first_flag: list[pl.Expr] = []
+    first_gap: list[pl.Expr] = []
+    for index, (name, flag) in enumerate(zip(timed, flags, strict=False)):
+        wall, instant = pl.col(f"w__{name}"), pl.col(f"ev_{name}")
+        year = wall.dt.year()
+        skipped = (
+            (text(name).str.len_bytes() > 10)
+            & wall.is_not_null()
+            & instant.is_null()
+            & (year >= max(low, 1970))
+            & (year <= min(high, 2199))
+        )
+        first_flag.append(pl.when(flag).then(pl.lit(index, dtype=pl.Int32)))
+        first_gap.append(pl.when(skipped.fill_null(False)).then(pl.lit(index, dtype=pl.Int32)))
+    if not timed:
+        return pl.lit(None, dtype=pl.Int32)
+    flagged, gapped = pl.coalesce(first_flag), pl.coalesce(first_gap)
+    return pl.when(flagged == gapped).then(flagged)
+
+
+def skipped_message(timed: list[str]) -> pl.Expr:
+    """``wall_to_instant``'s refusal of the time at ``_skipped_at`` (few rows only)."""
+    at = pl.col("_skipped_at")
+    return pl.coalesce(
+        pl.when(at == index).then(
+            pl.concat_str(
+                pl.lit(f"{name.rsplit('_', 1)[0] if name[-1].isdigit() else name} "),
+                pl.col(name).str.strip_chars(),
+                pl.lit(": does not exist in "),
+                pl.col(TZ_COLUMN),
+                pl.lit(" (clocks skip it for daylight saving)"),
+            )
+        )
+        for index, name in enumerate(timed)
     )
 
 
@@ -481,22 +540,50 @@ def refusal(
     def out_of_order(first: pl.Expr, later: pl.Expr) -> pl.Expr:
         return (later < first).fill_null(False)
 
+    def pair(first: pl.Expr, first_name: pl.Expr, later: str, later_at: pl.Expr) -> None:
+        """``_order_pair`` where the earlier event's name is per row (the last answer)."""
+        message = pl.concat_str(
+            pl.lit(f"{later} "),
+            show(later_at, zones),
+            pl.lit(": is before "),
+            first_name,
+            pl.lit(" "),
+            show(first, zones),
+        )
+        checks.append((opened & out_of_order(first, later_at), message))
+
+    # _check_rounds' answers in order. The checks before these (answers without gaps, as
+    # many buyer answers as seller answers or one fewer) leave one earlier event for each
+    # answer: seller k follows buyer k - 1 (the opening for k = 1), buyer k follows seller k.
     previous = ev("dispute_opened")
+    previous_name: pl.Expr = pl.lit(option_label("dispute_opened"))
     for k in range(1, width + 1):
         s_k, b_k = ev(f"seller_responded_{k}"), ev(f"buyer_responded_{k}")
-        scalar(opened & out_of_order(previous, s_k))
+        pair(previous, previous_name, "seller_responded", s_k)
         previous = pl.coalesce(s_k, previous)
-        scalar(opened & out_of_order(previous, b_k))
+        previous_name = (
+            pl.when(s_k.is_not_null())
+            .then(pl.lit(option_label("seller_responded")))
+            .otherwise(previous_name)
+        )
+        pair(previous, previous_name, "buyer_responded", b_k)
         previous = pl.coalesce(b_k, previous)
+        previous_name = (
+            pl.when(b_k.is_not_null())
+            .then(pl.lit(option_label("buyer_responded")))
+            .otherwise(previous_name)
+        )
     for name in ("escalated", "dispute_closed"):
-        scalar(opened & out_of_order(previous, ev(name)))
-    scalar(opened & out_of_order(ev("escalated"), ev("dispute_closed")))
+        pair(previous, previous_name, name, ev(name))
+    pair(ev("escalated"), pl.lit(option_label("escalated")), "dispute_closed", ev("dispute_closed"))
     scalar(opened & (asked > 0) & ev("escalated").is_null())
     previous = ev("escalated")
+    previous_name = pl.lit(option_label("escalated"))
     for k in range(1, width + 1):
         question = ev(f"mediator_asked_{k}")
-        scalar(opened & out_of_order(previous, question))
+        pair(previous, previous_name, "mediator_asked", question)
         previous = pl.coalesce(question, previous)
+        previous_name = pl.lit(option_label("mediator_asked"))
     scalar(pl.col("in_dispute_outcome").is_not_null() & ev("dispute_closed").is_null())
     scalar(pl.col("in_processing_days").is_not_null() & ev("paid").is_null())
     scalar(pl.col("in_delivery_days").is_not_null() & ev("shipped").is_null())
@@ -633,7 +720,14 @@ def evaluate_chunk(
         empty = pl.col("_empty")
         unread = ~empty & (pl.col("_bad") | pl.col("_no_zone"))
         refused = ~empty & ~unread & pl.col("_refused_at").is_not_null()
-        unread_rows = typed_rows.filter(unread).select("_row")
+        skipped = unread & ~pl.col("_no_zone") & pl.col("_skipped_at").is_not_null()
+        timed = [name for name in _event_columns(rounds_width) if name in names]
+        errors_only.append(
+            typed_rows.filter(skipped).select(
+                "_row", R.ID_COLUMN, skipped_message(timed).alias("error")
+            )
+        )
+        unread_rows = typed_rows.filter(unread & ~skipped).select("_row")
         _, message = refusal(rounds_width, plan, zones, countries)
         refusals = typed_rows.filter(refused).select("_row", R.ID_COLUMN, message.alias("error"))
         scalar_refusals = refusals.filter(pl.col("error") == SCALAR_DECIDES).select("_row")
