@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -939,12 +940,22 @@ def run_batch(
     writer = _Writer(output, kind)
     offset = 0
     finished = False
+    # Reading the next chunk and writing the last one run in threads beside the
+    # evaluation (pyarrow and Polars release the GIL while they work): at most one chunk
+    # read ahead and one being written, so memory stays flat.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch-io")
+    written: Future[None] | None = None
     try:
-        for chunk in read_chunks(source, options.chunk_rows):
+        chunks = read_chunks(source, options.chunk_rows)
+        ahead = pool.submit(next, chunks, None)
+        while (chunk := ahead.result()) is not None:
+            ahead = pool.submit(next, chunks, None)
             result = evaluate_chunk(chunk, options, stats, offset)
             done = chunk.height
             offset += done
-            writer.write(result)
+            if written is not None:
+                written.result()
+            written = pool.submit(writer.write, result)
             del result, chunk
             # The chunk's frames sit in reference cycles that Python's collector seldom
             # visits (few Python objects, much native memory): without this, memory grew
@@ -952,8 +963,11 @@ def run_batch(
             gc.collect()
             if progress is not None:
                 progress(done)
+        if written is not None:
+            written.result()
         finished = True
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         writer.close(finished)
     return stats
 
