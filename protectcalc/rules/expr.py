@@ -324,15 +324,16 @@ def _comparable(value: Any) -> Any:
         return value.astimezone(UTC)
     if kind is int or value is None:
         return value
-    if isinstance(value, bool | str | date | timedelta):
-        if isinstance(value, datetime):
-            return utc(value)
-        return value
-    as_instant = getattr(value, "as_instant", None)  # instant_of, inline: a milestone
+    # instant_of, inline: a milestone (first: no bool, str, date or timedelta has as_instant)
+    as_instant = getattr(value, "as_instant", None)
     if as_instant is not None:
         moment = as_instant()
         if moment is not None:
             return moment.astimezone(UTC)
+    if isinstance(value, bool | str | date | timedelta):
+        if isinstance(value, datetime):
+            return utc(value)
+        return value
     number = number_of(value)
     if number is not None:
         return number
