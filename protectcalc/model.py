@@ -295,12 +295,16 @@ class NextAction:
     if_nothing: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Warning:
     """Something the user must know: a trap, a disagreement, an uncertain date."""
 
     code: str
     message: str
+
+    def __init__(self, code: str, message: str) -> None:
+        """The fields in one dict update, as :class:`Milestone` (a few per order)."""
+        self.__dict__.update(code=code, message=message)
 
 
 @dataclass(frozen=True, init=False)

@@ -457,8 +457,12 @@ def compute_timeline(
     phase = _phase(plan, scope)
     scope.set_value("total_days", _total_days(plan, scope))
     last = (1 << 30, 0)
-    keyed = [
-        (item.due(zone).astimezone(UTC), ranks.get(item.id, last), item)
+    keyed = [  # item.due(zone), inline for an instant (all but business-day dates)
+        (
+            (item.at if item.at is not None else item.due(zone)).astimezone(UTC),
+            ranks.get(item.id, last),
+            item,
+        )
         for item in scope.milestones.values()
     ]
     keyed.sort(key=_first_two)

@@ -488,6 +488,16 @@ def _show(value: Any) -> str | None:
         return str(value)
     if value is None:
         return None
+    # A rule, then a milestone or a fact, before the isinstance tests: no bool, datetime, date
+    # or timedelta has ``describe`` or ``as_instant``, so the order of the answers is kept.
+    describe = getattr(value, "describe", None)
+    if describe is not None:
+        return str(describe())
+    as_instant = getattr(value, "as_instant", None)
+    if as_instant is not None:
+        moment = as_instant()
+        if moment is not None:
+            return wall(moment)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -496,12 +506,6 @@ def _show(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, timedelta):
         return format_span(value)
-    describe = getattr(value, "describe", None)
-    if describe is not None:
-        return str(describe())
-    moment = instant_of(value)
-    if moment is not None:
-        return wall(moment)
     return str(value)
 
 
