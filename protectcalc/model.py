@@ -295,15 +295,19 @@ class NextAction:
     if_nothing: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Warning:
     """Something the user must know: a trap, a disagreement, an uncertain date."""
 
     code: str
     message: str
 
+    def __init__(self, code: str, message: str) -> None:
+        """The fields in one dict update, as :class:`Milestone` (a few per order)."""
+        self.__dict__.update(code=code, message=message)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class Summary:
     """The headline numbers: the end of protection and the whole dispute plan."""
 
@@ -313,8 +317,27 @@ class Summary:
     total_days: int | None = None
     total_days_usual: tuple[int, int] | None = None
 
+    def __init__(
+        self,
+        protection_end: datetime | None = None,
+        safe_dispute_date: date | None = None,
+        escalation: datetime | None = None,
+        total_days: int | None = None,
+        total_days_usual: tuple[int, int] | None = None,
+    ) -> None:
+        """The fields in one dict update, as :class:`Milestone` (one per order)."""
+        self.__dict__.update(
+            {
+                "protection_end": protection_end,
+                "safe_dispute_date": safe_dispute_date,
+                "escalation": escalation,
+                "total_days": total_days,
+                "total_days_usual": total_days_usual,
+            }
+        )
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class Timeline:
     """Everything computed for one order as of one moment."""
 
@@ -340,6 +363,44 @@ class Timeline:
     """What a planned milestone assumes, in words."""
     rules_version: str = ""
     """The version of the rule set used (its effective period when it has several)."""
+
+    def __init__(
+        self,
+        rules: str,
+        timezone: str,
+        as_of: datetime,
+        phase: Phase,
+        milestones: tuple[Milestone, ...],
+        summary: Summary,
+        next: NextAction | None,
+        safety_margin: timedelta,
+        warnings: tuple[Warning, ...] = (),
+        phase_text: str = "",
+        traps: tuple[Warning, ...] = (),
+        ranges: tuple[tuple[str, str, str], ...] = (),
+        plan_note: str | None = None,
+        projected_note: str | None = None,
+        rules_version: str = "",
+    ) -> None:
+        """The fields in one dict update, as :class:`Milestone`: a frozen dataclass's own
+        ``__init__`` sets its fifteen fields one ``object.__setattr__`` call at a time."""
+        self.__dict__.update(  # keywords: a field may share its name with a rule id
+            rules=rules,
+            timezone=timezone,
+            as_of=as_of,
+            phase=phase,
+            milestones=milestones,
+            summary=summary,
+            next=next,
+            safety_margin=safety_margin,
+            warnings=warnings,
+            phase_text=phase_text,
+            traps=traps,
+            ranges=ranges,
+            plan_note=plan_note,
+            projected_note=projected_note,
+            rules_version=rules_version,
+        )
 
     def milestone(self, milestone_id: str) -> Milestone | None:
         """The milestone with this id, if the order's events allow it."""

@@ -62,6 +62,21 @@ _ORDER_VALUES = (*SINGLE_EVENTS, *REPEATED_EVENTS, "processing_days", "delivery_
 """The order's fields an expression reads as they are (its events and listing inputs)."""
 _read_order_values = operator.itemgetter(*_ORDER_VALUES)
 
+_VALUE_NAMES = frozenset(
+    (
+        *_ORDER_VALUES,
+        "dispute_outcome",
+        "payment_method",
+        "shipping",
+        "buyer_country",
+        "seller_country",
+        "rules_label",
+        "total_days",
+        "rules",
+    )
+)
+"""The names of an order's values in a scope's ``env`` (never shadowed by a milestone)."""
+
 _NO_LOCALS: Mapping[str, Any] = {}
 """The locals of an expression that binds none (shared: locals are replaced, never changed)."""
 
@@ -73,13 +88,11 @@ class RuleValue:
     rule: Rule
     text: str
     """The rule as people say it (``rule.describe()``, worked out once per plan)."""
+    duration: timedelta | None
+    """What :meth:`as_duration` answers (worked out once per plan, see :func:`_duration`)."""
 
     def as_duration(self) -> timedelta | None:
-        if self.rule.unit is Unit.HOURS:
-            return timedelta(hours=self.rule.low)
-        if self.rule.unit in (Unit.DAYS, Unit.BUSINESS_DAYS):
-            return timedelta(days=self.rule.low)
-        return None
+        return self.duration
 
     def as_number(self) -> int | None:
         return self.rule.low if self.rule.has_number else None
@@ -96,6 +109,15 @@ class RuleValue:
         if name == "value":
             return self.rule.low
         return None
+
+
+def _duration(rule: Rule) -> timedelta | None:
+    """A rule as elapsed time: hours, or days (business days as days); None for others."""
+    if rule.unit is Unit.HOURS:
+        return timedelta(hours=rule.low)
+    if rule.unit in (Unit.DAYS, Unit.BUSINESS_DAYS):
+        return timedelta(days=rule.low)
+    return None
 
 
 @dataclass(frozen=True)
@@ -144,26 +166,23 @@ class _Scope:
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
         names = self.names = _plan_names(plan)
-        values: dict[str, Any] = dict(
-            zip(_ORDER_VALUES, _read_order_values(vars(order)), strict=True)
-        )
-        outcome, method = order.dispute_outcome, order.payment_method
-        values.update(  # an enum's _value_: its ``value`` property is a Python call
-            dispute_outcome=outcome._value_ if outcome else None,
-            payment_method=method._value_ if method else None,
-            shipping=order.shipping._value_,
-            buyer_country=order.buyer_country,
-            seller_country=order.seller_country,
-            rules_label=names.label,
-            total_days=None,
-        )
         self.rule_values = names.rule_values
-        values["rules"] = names.namespace
-        self.value_names = values.keys()
-        self.env: dict[str, Any] = names.base.copy()
+        self.value_names = _VALUE_NAMES
+        env: dict[str, Any] = names.base.copy()
+        self.env = env
         if names.now_free:
-            self.env["now"] = as_of
-        self.env.update(values)
+            env["now"] = as_of
+        env.update(zip(_ORDER_VALUES, _read_order_values(vars(order)), strict=True))
+        outcome, method = order.dispute_outcome, order.payment_method
+        # an enum's _value_: its ``value`` property is a Python call
+        env["dispute_outcome"] = outcome._value_ if outcome else None
+        env["payment_method"] = method._value_ if method else None
+        env["shipping"] = order.shipping._value_
+        env["buyer_country"] = order.buyer_country
+        env["seller_country"] = order.seller_country
+        env["rules_label"] = names.label
+        env["total_days"] = None
+        env["rules"] = names.namespace
 
     def with_locals(self, **values: Any) -> _Scope:
         self.locals = values
@@ -226,6 +245,8 @@ class _PlanNames:
     there, in the order their facts arose."""
     walk: tuple[_NodeWalk, ...]
     """The plan's nodes as :func:`compute_timeline` visits them."""
+    margin: timedelta
+    """The rule set's safety margin (zero without one)."""
 
 
 _NodeWalk = tuple[
@@ -279,7 +300,8 @@ def _plan_names(plan: Plan) -> _PlanNames:
     if cached is not None and cached[0] is plan:
         return cached[1]
     rule_values = {
-        rule_id: RuleValue(rule, rule.describe()) for rule_id, rule in plan.rules.items()
+        rule_id: RuleValue(rule, rule.describe(), _duration(rule))
+        for rule_id, rule in plan.rules.items()
     }
     base: dict[str, Any] = dict(plan.tables)
     base.pop("now", None)
@@ -334,6 +356,7 @@ def _plan_names(plan: Plan) -> _PlanNames:
             None,
         ),
         tuple(walk),
+        plan.rules.elapsed(plan.margin_rule) if plan.margin_rule else timedelta(0),
     )
     _PLAN_NAMES[id(plan)] = (plan, names)
     return names
@@ -434,13 +457,17 @@ def compute_timeline(
     phase = _phase(plan, scope)
     scope.set_value("total_days", _total_days(plan, scope))
     last = (1 << 30, 0)
-    keyed = [
-        (item.due(zone).astimezone(UTC), ranks.get(item.id, last), item)
+    keyed = [  # item.due(zone), inline for an instant (all but business-day dates)
+        (
+            (item.at if item.at is not None else item.due(zone)).astimezone(UTC),
+            ranks.get(item.id, last),
+            item,
+        )
         for item in scope.milestones.values()
     ]
     keyed.sort(key=_first_two)
     spec = plan.phase_specs.get(phase.value)
-    margin = rules.elapsed(plan.margin_rule) if plan.margin_rule else timedelta(0)
+    margin = names.margin
     return Timeline(
         rules=names.label,
         timezone=zone_name(zone),
@@ -460,9 +487,8 @@ def compute_timeline(
     )
 
 
-def _first_two(item: tuple[datetime, tuple[int, int], Milestone]) -> tuple[Any, ...]:
-    """A timeline's order: by due instant (in UTC), ties by rank (never the milestone)."""
-    return item[0], item[1]
+_first_two = operator.itemgetter(0, 1)
+"""A timeline's order: by due instant (in UTC), ties by rank (never the milestone)."""
 
 
 def _straddle(order: Order, plan: Plan) -> list[Warning]:
@@ -520,67 +546,57 @@ def _evaluate_case(
             on_calendar=node.on_calendar,
             trace=(f"{case.event} given: {wall(given)}",),
         )
-    plan, order = scope.plan, scope.order
+    plan = scope.plan
     assert case.anchor is not None
     anchor_value = case.anchor(scope)
-    anchor = instant_of(anchor_value)
-    if anchor is None:
-        return None
-    projected = (
-        case.projected
-        if case.projected is not None
-        else bool(getattr(anchor_value, "projected", False))
-    )
+    if type(anchor_value) is datetime:  # an event's instant: instant_of and the flag, inline
+        anchor = anchor_value
+        projected = bool(case.projected)
+    else:
+        found = instant_of(anchor_value)
+        if found is None:
+            return None
+        anchor = found
+        projected = (
+            case.projected
+            if case.projected is not None
+            else bool(getattr(anchor_value, "projected", False))
+        )
     day: date
     at: datetime | None
     count_text = ""
-    notes: list[str] = []
-    trace = [f"from {case.anchor_text} = {wall(anchor)}"]
-    if facts.add is not None:
+    unconfirmed_note: str | None = None
+    counted: str | None = None  # the trace's line for what was added or subtracted
+    add = facts.add
+    if add is not None:
         # add_elapsed, inline: N days are N x 24 h of elapsed time (SPEC 2.2)
-        at = (anchor.astimezone(UTC) + facts.add).astimezone(anchor.tzinfo)
+        at = (anchor.astimezone(UTC) + add).astimezone(anchor.tzinfo)
         day = at.date()
         count_text = facts.add_count
-        trace.append(facts.add_trace)
+        counted = facts.add_trace
     elif case.add_rule is not None:  # business days
-        rule = plan.rules[case.add_rule]
-        amount = rule.high if case.add_high else rule.low
-        choice = _calendar_choice(plan, order, rule.calendar)
-        result = nth_working_day(choice, anchor.date(), amount)
-        day, at = result.day, None
-        unit = f"business day{'s' if amount != 1 else ''} ({result.calendar})"
-        count_text = f"{amount} {unit}, counted from the day after {anchor.date().isoformat()}"
-        if choice.country is None:
-            calendars.weekends_only.append(node.id)
-        if rule.calendar is Calendar.BUYER:
-            calendars.buyer_calendar_used = True
-        if result.unconfirmed_years:
-            key = (result.calendar, result.unconfirmed_years, result.last_scheduled_year)
-            calendars.unconfirmed.setdefault(key, []).append(node.id)
-            years = ", ".join(str(year) for year in result.unconfirmed_years)
-            notes.append(
-                f"unconfirmed: the {result.calendar} working-day schedule for {years} "
-                "is not in the holidays package yet; the date may move"
-            )
-        trace.append(f"+ {case.add_rule}{'.high' if case.add_high else ''} = {count_text}")
+        day, count_text, unconfirmed_note = _business_days(node, case, anchor, scope, calendars)
+        at = None
+        counted = f"+ {case.add_rule}{'.high' if case.add_high else ''} = {count_text}"
     elif case.add_days is not None:
         days = case.add_days(scope)
         if not isinstance(days, int):
             return None
         at = add_elapsed(anchor, timedelta(days=days))
         day = at.date()
-        trace.append(f"+ {case.spec.add_days} = {days} days")
+        counted = f"+ {case.spec.add_days} = {days} days"
     elif facts.subtract is not None:
         at = add_elapsed(anchor, facts.subtract)
         day = at.date()
-        trace.append(facts.subtract_trace)
+        counted = facts.subtract_trace
     else:
         at, day = anchor, anchor.date()
+    floored: str | None = None
     if case.floor is not None and at is not None:
         floor = instant_of(case.floor(scope))
         if floor is not None and floor.astimezone(UTC) >= at.astimezone(UTC):
             at, day = floor, floor.date()
-            trace.append(f"no earlier than {case.spec.floor} = {wall(floor)}")
+            floored = f"no earlier than {case.spec.floor} = {wall(floor)}"
     start = anchor
     if case.start is not None:
         start = instant_of(case.start(scope)) or anchor
@@ -591,12 +607,18 @@ def _evaluate_case(
         rule_ids, sources = case.rule_ids, facts.sources
     scope.locals = {"from": anchor, "count": count_text}
     explain = case.explain.render(scope) if case.explain else None
+    note: str | None = None
     if node.note is not None:
-        note = node.note.render(scope)
-        if note:
-            notes.insert(0, note)
+        note = node.note.render(scope) or None
+    if unconfirmed_note is not None:
+        note = f"{note}; {unconfirmed_note}" if note else unconfirmed_note
+    trace: tuple[str, ...] = (f"from {case.anchor_text} = {wall(anchor)}",)
     if facts.applies_trace is not None:
-        trace.insert(0, facts.applies_trace)
+        trace = (facts.applies_trace, *trace)
+    if counted is not None:
+        trace = (*trace, counted)
+    if floored is not None:
+        trace = (*trace, floored)
     done = False
     if node.done is not None:
         scope.locals = _NO_LOCALS
@@ -610,15 +632,48 @@ def _evaluate_case(
         explain or "",
         projected,
         sources,
-        "; ".join(notes) or None,
+        note,
         node.spec.label,
         start,
         rule_ids,
         done,
         node.on_calendar,
-        tuple(trace),
-        start_of_day(day, order.timezone) if at is None else None,
+        trace,
+        start_of_day(day, scope.order.timezone) if at is None else None,
     )
+
+
+def _business_days(
+    node: MilestoneNode,
+    case: CompiledCase,
+    anchor: datetime,
+    scope: _Scope,
+    calendars: _Calendars,
+) -> tuple[date, str, str | None]:
+    """A business-day count: the local date, the count as ``count`` shows it, and the note
+    when the calendar's schedule for a year reached is not known yet."""
+    plan, order = scope.plan, scope.order
+    assert case.add_rule is not None
+    rule = plan.rules[case.add_rule]
+    amount = rule.high if case.add_high else rule.low
+    choice = _calendar_choice(plan, order, rule.calendar)
+    result = nth_working_day(choice, anchor.date(), amount)
+    unit = f"business day{'s' if amount != 1 else ''} ({result.calendar})"
+    count_text = f"{amount} {unit}, counted from the day after {anchor.date().isoformat()}"
+    if choice.country is None:
+        calendars.weekends_only.append(node.id)
+    if rule.calendar is Calendar.BUYER:
+        calendars.buyer_calendar_used = True
+    note = None
+    if result.unconfirmed_years:
+        key = (result.calendar, result.unconfirmed_years, result.last_scheduled_year)
+        calendars.unconfirmed.setdefault(key, []).append(node.id)
+        years = ", ".join(str(year) for year in result.unconfirmed_years)
+        note = (
+            f"unconfirmed: the {result.calendar} working-day schedule for {years} "
+            "is not in the holidays package yet; the date may move"
+        )
+    return result.day, count_text, note
 
 
 def _rule_ids(case: CompiledCase, scope: _Scope) -> tuple[str, ...]:
@@ -636,15 +691,25 @@ def _rule_ids(case: CompiledCase, scope: _Scope) -> tuple[str, ...]:
 
 
 def _calendar_choice(plan: Plan, order: Order, calendar: Calendar | None) -> CalendarChoice:
+    """Whose working days a rule counts (one object per choice: the working-day cache then
+    finds its key by identity, without the dataclass's ``__eq__``)."""
+    key: tuple[str | None, str | None, str]
     match calendar:
         case Calendar.PLATFORM:
-            return CalendarChoice(plan.platform_calendar, field="rules")
+            key = (plan.platform_calendar, None, "rules")
         case Calendar.SELLER:
-            return CalendarChoice(order.seller_country, field="seller_country")
+            key = (order.seller_country, None, "seller_country")
         case Calendar.BUYER | None:
-            return CalendarChoice(
-                order.buyer_country, order.buyer_subdivision, field="buyer_country"
-            )
+            key = (order.buyer_country, order.buyer_subdivision, "buyer_country")
+    choice = _CHOICES.get(key)
+    if choice is None:
+        if len(_CHOICES) >= 1024:  # a user's own subdivisions: keep the table small
+            _CHOICES.clear()
+        choice = _CHOICES[key] = CalendarChoice(*key)
+    return choice
+
+
+_CHOICES: dict[tuple[str | None, str | None, str], CalendarChoice] = {}
 
 
 def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, int]]) -> None:
@@ -689,11 +754,13 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             due = (cursor.astimezone(UTC) + facts.add).astimezone(cursor.tzinfo)  # add_elapsed
             milestone_id = f"{step.id}_{k}"
             local = {"from": cursor, "from_label": label, "k": k, "due": due}
-            explain = step.explain.render(scope.with_locals(**local)) or ""
-            text = step.labels[min(k, len(step.labels)) - 1].render(scope.with_locals(k=k))
+            scope.locals = local
+            explain = step.explain.render(scope) or ""
+            scope.locals = {"k": k}
+            text = step.labels[min(k, len(step.labels)) - 1].render(scope)
             done = False
             if step.done is not None:
-                done = step.done(scope.with_locals(k=k))
+                done = step.done(scope)
             scope.set_milestone(
                 milestone_id,
                 Milestone(
@@ -719,7 +786,8 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             replies = scope.env[step.reply]
             if k <= len(replies):
                 reply, reply_projected = replies[k - 1], False
-                label = step.reply_label.render(scope.with_locals(at=reply, k=k)) or ""
+                scope.locals = {"at": reply, "k": k}
+                label = step.reply_label.render(scope) or ""
                 late = step.late
                 if late and not cursor_projected and reply.astimezone(UTC) > due.astimezone(UTC):
                     fact = Missed(k, due, reply, seq=len(scope.facts))
@@ -734,12 +802,14 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                         scope.add_fact(step.missed, fact)
                     stopped = True
                     break
-                planned = instant_of(step.plan(scope.with_locals(**local)))
+                scope.locals = local
+                planned = instant_of(step.plan(scope))
                 if planned is None:
                     stopped = True
                     break
                 reply, reply_projected = planned, True
-                label = step.plan_label.render(scope.with_locals(at=reply, k=k)) or ""
+                scope.locals = {"at": reply, "k": k}
+                label = step.plan_label.render(scope) or ""
             cursor, cursor_projected = reply, reply_projected
         if stopped:
             break
@@ -845,11 +915,10 @@ def _warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]
     return [warning for _, warning in keyed]
 
 
-def _first(pair: tuple[tuple[int, int], Warning]) -> tuple[int, int]:
-    return pair[0]
+_first = operator.itemgetter(0)
 
 
-def _calendar_warnings(scope: _Scope, calendars: _Calendars) -> list[Warning]:
+def _calendar_warnings(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]:
     order = scope.order
     found: list[Warning] = []
     if calendars.weekends_only:
@@ -892,14 +961,16 @@ def _calendar_warnings(scope: _Scope, calendars: _Calendars) -> list[Warning]:
     return found
 
 
-def _disagreements_used(plan: Plan, scope: _Scope) -> list[Warning]:
+def _disagreements_used(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]:
     """Say where the sources disagree on a rule this timeline used (SPEC section 1)."""
     names = scope.names
     if not names.disagreements:
         return []
     milestones = scope.milestones
-    used = {rule_id for item in milestones.values() for rule_id in item.rule_ids}
-    used |= {item.rule for item in milestones.values()}
+    used: set[str] = set()
+    for item in milestones.values():
+        used.add(item.rule)
+        used.update(item.rule_ids)
     for limit_rule, round_ids in names.cycle_limits:
         if any(item_id in milestones for item_id in round_ids):
             used.add(limit_rule)
@@ -943,7 +1014,7 @@ def _period_text(reading: Rule | Reading) -> str:
     return f"; in force from {start.isoformat()}" if start else ""
 
 
-def _as_of_warning(scope: _Scope) -> list[Warning]:
+def _as_of_warning(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]:
     """Say so when the moment judged lies before events the user gave."""
     now = scope.now_utc
     later = [
@@ -965,7 +1036,7 @@ def _as_of_warning(scope: _Scope) -> list[Warning]:
     ]
 
 
-def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
+def _late_events(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warning]:
     """A given event after the deadline that should have ended its step: used as given."""
     found: list[Warning] = []
     scope.locals = _NO_LOCALS
@@ -989,10 +1060,10 @@ def _late_events(plan: Plan, scope: _Scope) -> list[Warning]:
 
 
 _BUILTIN_WARNINGS: dict[str, Callable[[Plan, _Scope, _Calendars], list[Warning]]] = {
-    "calendars": lambda plan, scope, calendars: _calendar_warnings(scope, calendars),
-    "disagreements": lambda plan, scope, calendars: _disagreements_used(plan, scope),
-    "as_of": lambda plan, scope, calendars: _as_of_warning(scope),
-    "late_events": lambda plan, scope, calendars: _late_events(plan, scope),
+    "calendars": _calendar_warnings,
+    "disagreements": _disagreements_used,
+    "as_of": _as_of_warning,
+    "late_events": _late_events,
 }
 """The engine's own warning groups, in the order they follow the rule set's when it does not
 place them."""
@@ -1054,7 +1125,12 @@ def _traps(plan: Plan, scope: _Scope, phase: Phase) -> list[Warning]:
 def _total_days(plan: Plan, scope: _Scope) -> int | None:
     escalation_id = plan.summary_ids.get("escalation")
     escalation = scope.milestones.get(escalation_id) if escalation_id else None
-    base = next((scope.env[name] for name in plan.total_days_from if scope.env.get(name)), None)
+    env = scope.env
+    base = None
+    for name in plan.total_days_from:
+        if env.get(name):
+            base = env[name]
+            break
     if escalation is None or escalation.at is None or not isinstance(base, datetime):
         return None
     # In UTC: datetimes sharing a ZoneInfo subtract as wall-clock times (SPEC 2.2).

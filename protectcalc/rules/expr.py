@@ -324,15 +324,16 @@ def _comparable(value: Any) -> Any:
         return value.astimezone(UTC)
     if kind is int or value is None:
         return value
-    if isinstance(value, bool | str | date | timedelta):
-        if isinstance(value, datetime):
-            return utc(value)
-        return value
-    as_instant = getattr(value, "as_instant", None)  # instant_of, inline: a milestone
+    # instant_of, inline: a milestone (first: no bool, str, date or timedelta has as_instant)
+    as_instant = getattr(value, "as_instant", None)
     if as_instant is not None:
         moment = as_instant()
         if moment is not None:
             return moment.astimezone(UTC)
+    if isinstance(value, bool | str | date | timedelta):
+        if isinstance(value, datetime):
+            return utc(value)
+        return value
     number = number_of(value)
     if number is not None:
         return number
@@ -487,6 +488,16 @@ def _show(value: Any) -> str | None:
         return str(value)
     if value is None:
         return None
+    # A rule, then a milestone or a fact, before the isinstance tests: no bool, datetime, date
+    # or timedelta has ``describe`` or ``as_instant``, so the order of the answers is kept.
+    describe = getattr(value, "describe", None)
+    if describe is not None:
+        return str(describe())
+    as_instant = getattr(value, "as_instant", None)
+    if as_instant is not None:
+        moment = as_instant()
+        if moment is not None:
+            return wall(moment)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -495,12 +506,6 @@ def _show(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, timedelta):
         return format_span(value)
-    describe = getattr(value, "describe", None)
-    if describe is not None:
-        return str(describe())
-    moment = instant_of(value)
-    if moment is not None:
-        return wall(moment)
     return str(value)
 
 
