@@ -261,6 +261,8 @@ def check_order(order: Order, plan: Plan) -> None:
     events = vars(order)  # the fields by name: one dict read each (checked for every order)
     _require_pairs(events, _PAYMENT_ORDER)
     for name, spec in plan.inputs.items():
+        if not spec.before:
+            continue
         moment = getattr(order, name, None)
         if not isinstance(moment, datetime):
             continue
@@ -276,25 +278,26 @@ def check_order(order: Order, plan: Plan) -> None:
     # The programmes' events: a checkout's estimated delivery date and a network's posting
     # date are dates, so they are compared by day (a posting date may be a day "early": the
     # network dates it in its own zone).
-    for first in ("placed", "paid"):
-        _require_day_not_before(order, first, "estimated_delivery")
-        _require_pairs(events, ((first, "seller_contacted"), (first, "return_submitted")))
-    _require_day_not_before(order, "placed", "transaction_posted")
-    _require_day_not_before(order, "paid", "transaction_posted", slack=timedelta(days=1))
-    _require_before(order, "dispute_opened", "claim_escalated")
-    if order.dispute_opened is None:
-        for name in (
-            "seller_responded",
-            "buyer_responded",
-            "escalated",
-            "mediator_asked",
-            "claim_escalated",
-            "dispute_closed",
-        ):
-            if getattr(order, name):
+    # Each of these checks needs its later event; most orders have none of them.
+    if (
+        events["estimated_delivery"] is not None
+        or events["seller_contacted"] is not None
+        or events["return_submitted"] is not None
+        or events["transaction_posted"] is not None
+        or events["claim_escalated"] is not None
+    ):
+        for first in ("placed", "paid"):
+            _require_day_not_before(order, first, "estimated_delivery")
+            _require_pairs(events, ((first, "seller_contacted"), (first, "return_submitted")))
+        _require_day_not_before(order, "placed", "transaction_posted")
+        _require_day_not_before(order, "paid", "transaction_posted", slack=timedelta(days=1))
+        _require_before(order, "dispute_opened", "claim_escalated")
+    if events["dispute_opened"] is None:
+        for name in _DISPUTE_EVENTS:
+            if events[name]:
                 raise InputError(
                     name,
-                    _show(getattr(order, name)),
+                    _show(events[name]),
                     "needs --dispute-opened: there is no dispute to answer or close",
                 )
     _check_rounds(order, plan)
@@ -382,6 +385,15 @@ def _check_questions(order: Order) -> None:
         previous, previous_name = asked, "mediator_asked"
 
 
+_DISPUTE_EVENTS = (
+    "seller_responded",
+    "buyer_responded",
+    "escalated",
+    "mediator_asked",
+    "claim_escalated",
+    "dispute_closed",
+)
+"""What only a dispute has: refused without ``dispute_opened``."""
 _SHIPPING_EVENTS = ("shipped", "delivered", "confirmed", "dispute_opened")
 _PAYMENT_ORDER = (("placed", "paid"), ("paid", "cancel_requested"), ("placed", "cancel_requested"))
 _SHIPPING_ORDER = (
