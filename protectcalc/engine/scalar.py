@@ -161,7 +161,7 @@ class _Scope:
         self.order = order
         self.plan = plan
         self.now = as_of
-        self.now_utc = as_of.astimezone(UTC)  # for comparing instants (see clock.utc)
+        self.now_utc = utc(as_of)  # for comparing instants (see clock.utc)
         self.milestones: dict[str, Milestone] = {}
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
@@ -290,6 +290,19 @@ class _StepFacts:
     sources: tuple[Source, ...]
     rule_text: str
     on_calendar: bool
+    ids: tuple[str, ...]
+    """Round k's milestone id at ``k - 1`` (``seller_response_due_2``): made once, not per order."""
+    labels: tuple[str | None, ...]
+    """Round k's label at ``k - 1`` when its template reads nothing but ``k`` (the same
+    for every order), else None: rendered per order."""
+
+
+class _RoundScope:
+    """The scope a label that reads only ``k`` is rendered in, once per plan."""
+
+    def __init__(self, k: int) -> None:
+        self.locals = {"k": k}
+        self.env: dict[str, Any] = {}
 
 
 _PLAN_NAMES: dict[int, tuple[Plan, _PlanNames]] = {}
@@ -340,7 +353,7 @@ def _plan_names(plan: Plan) -> _PlanNames:
         ),
         cases,
         {
-            step: _step_facts(plan, step, rule_values)
+            step: _step_facts(plan, step, rule_values, node.rounds)
             for node in plan.nodes
             if isinstance(node, CycleNode)
             for step in node.steps
@@ -391,13 +404,22 @@ def _case_facts(
     )
 
 
-def _step_facts(plan: Plan, step: CompiledStep, rule_values: dict[str, RuleValue]) -> _StepFacts:
+def _step_facts(
+    plan: Plan, step: CompiledStep, rule_values: dict[str, RuleValue], rounds: int
+) -> _StepFacts:
+    labels: list[str | None] = []
+    for k in range(1, rounds + 1):
+        label = step.labels[min(k, len(step.labels)) - 1]
+        fixed = label.names <= {"k"}
+        labels.append(label.render(_RoundScope(k)) if fixed else None)  # type: ignore[arg-type]
     return _StepFacts(
         _ACTORS[step.actor],
         plan.rules.elapsed(step.add_rule),
         plan.rules.sources(step.add_rule),
         rule_values[step.add_rule].text,
         step.actor == "buyer",
+        tuple(f"{step.id}_{k}" for k in range(1, rounds + 1)),
+        tuple(labels),
     )
 
 
@@ -459,7 +481,7 @@ def compute_timeline(
     last = (1 << 30, 0)
     keyed = [  # item.due(zone), inline for an instant (all but business-day dates)
         (
-            (item.at if item.at is not None else item.due(zone)).astimezone(UTC),
+            utc(item.at if item.at is not None else item.due(zone)),
             ranks.get(item.id, last),
             item,
         )
@@ -569,8 +591,8 @@ def _evaluate_case(
     counted: str | None = None  # the trace's line for what was added or subtracted
     add = facts.add
     if add is not None:
-        # add_elapsed, inline: N days are N x 24 h of elapsed time (SPEC 2.2)
-        at = (anchor.astimezone(UTC) + add).astimezone(anchor.tzinfo)
+        # N days are N x 24 h of elapsed time (SPEC 2.2)
+        at = add_elapsed(anchor, add)
         day = at.date()
         count_text = facts.add_count
         counted = facts.add_trace
@@ -594,7 +616,7 @@ def _evaluate_case(
     floored: str | None = None
     if case.floor is not None and at is not None:
         floor = instant_of(case.floor(scope))
-        if floor is not None and floor.astimezone(UTC) >= at.astimezone(UTC):
+        if floor is not None and utc(floor) >= utc(at):
             at, day = floor, floor.date()
             floored = f"no earlier than {case.spec.floor} = {wall(floor)}"
     start = anchor
@@ -612,13 +634,20 @@ def _evaluate_case(
         note = node.note.render(scope) or None
     if unconfirmed_note is not None:
         note = f"{note}; {unconfirmed_note}" if note else unconfirmed_note
-    trace: tuple[str, ...] = (f"from {case.anchor_text} = {wall(anchor)}",)
-    if facts.applies_trace is not None:
-        trace = (facts.applies_trace, *trace)
-    if counted is not None:
-        trace = (*trace, counted)
-    if floored is not None:
-        trace = (*trace, floored)
+    origin = f"from {case.anchor_text} = {wall(anchor)}"
+    trace: tuple[str, ...]
+    if floored is None and counted is not None:  # the usual shapes as one tuple each
+        if facts.applies_trace is None:
+            trace = (origin, counted)
+        else:
+            trace = (facts.applies_trace, origin, counted)
+    else:
+        steps = [origin] if facts.applies_trace is None else [facts.applies_trace, origin]
+        if counted is not None:
+            steps.append(counted)
+        if floored is not None:
+            steps.append(floored)
+        trace = tuple(steps)
     done = False
     if node.done is not None:
         scope.locals = _NO_LOCALS
@@ -741,23 +770,21 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
     sub = 0
     stopped = False
     for k in range(1, node.rounds + 1):
-        if stop_at is not None and cursor.astimezone(UTC) >= stop_at.astimezone(UTC):
+        if stop_at is not None and utc(cursor) >= utc(stop_at):
             break
-        if (
-            limit_at is not None
-            and cursor_projected
-            and cursor.astimezone(UTC) >= limit_at.astimezone(UTC)
-        ):
+        if limit_at is not None and cursor_projected and utc(cursor) >= utc(limit_at):
             break
         for step in node.steps:
             facts = step_facts[step]
-            due = (cursor.astimezone(UTC) + facts.add).astimezone(cursor.tzinfo)  # add_elapsed
-            milestone_id = f"{step.id}_{k}"
+            due = add_elapsed(cursor, facts.add)
+            milestone_id = facts.ids[k - 1]
             local = {"from": cursor, "from_label": label, "k": k, "due": due}
             scope.locals = local
             explain = step.explain.render(scope) or ""
             scope.locals = {"k": k}
-            text = step.labels[min(k, len(step.labels)) - 1].render(scope)
+            text = facts.labels[k - 1]
+            if text is None:
+                text = step.labels[min(k, len(step.labels)) - 1].render(scope)
             done = False
             if step.done is not None:
                 done = step.done(scope)
@@ -789,14 +816,14 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                 scope.locals = {"at": reply, "k": k}
                 label = step.reply_label.render(scope) or ""
                 late = step.late
-                if late and not cursor_projected and reply.astimezone(UTC) > due.astimezone(UTC):
+                if late and not cursor_projected and utc(reply) > utc(due):
                     fact = Missed(k, due, reply, seq=len(scope.facts))
                     scope.add_fact(late, fact)
             else:
                 if stop_at is not None:
                     stopped = True
                     break
-                if not cursor_projected and scope.now_utc > due.astimezone(UTC):
+                if not cursor_projected and scope.now_utc > utc(due):
                     if step.missed is not None:
                         fact = Missed(k, due, seq=len(scope.facts))
                         scope.add_fact(step.missed, fact)
@@ -1020,7 +1047,7 @@ def _as_of_warning(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[War
     later = [
         (name, at)
         for name, at in scope.order.events()
-        if at > now and name not in PLANNED_EVENTS  # an expected date is in the future
+        if utc(at) > now and name not in PLANNED_EVENTS  # an expected date is in the future
     ]
     if not later:
         return []
@@ -1045,7 +1072,7 @@ def _late_events(plan: Plan, scope: _Scope, calendars: _Calendars) -> list[Warni
         if not isinstance(given, datetime):
             continue  # most orders lack most of these events: no deadline to work out
         deadline = instant_of(check.deadline(scope))
-        if deadline is not None and given.astimezone(UTC) > deadline.astimezone(UTC):
+        if deadline is not None and utc(given) > utc(deadline):
             found.append(
                 Warning(
                     "late_event",
@@ -1090,7 +1117,7 @@ def _next_action(plan: Plan, scope: _Scope, phase: Phase, margin: timedelta) -> 
         if item is None:
             return NextAction(action=action, if_nothing=if_nothing)
         due = item.due(scope.order.timezone)
-        if due.astimezone(UTC) <= scope.now_utc:
+        if utc(due) <= scope.now_utc:
             # A deadline already past is not the next action: say what its passing means.
             if step.passed is None:
                 return None

@@ -321,7 +321,7 @@ def number_of(value: Any) -> int | None:
 def _comparable(value: Any) -> Any:
     kind = type(value)
     if kind is datetime:  # the common cases first: an event's instant, a count, absent
-        return value.astimezone(UTC)
+        return utc(value)
     if kind is int or value is None:
         return value
     # instant_of, inline: a milestone (first: no bool, str, date or timedelta has as_instant)
@@ -329,7 +329,7 @@ def _comparable(value: Any) -> Any:
     if as_instant is not None:
         moment = as_instant()
         if moment is not None:
-            return moment.astimezone(UTC)
+            return utc(moment)
     if isinstance(value, bool | str | date | timedelta):
         if isinstance(value, datetime):
             return utc(value)
@@ -556,6 +556,7 @@ def _ordered(ordering: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]
 _GENERATED_NAMESPACE: dict[str, Any] = {
     "__builtins__": {},
     "UTC": UTC,
+    "utc": utc,
     "datetime": datetime,
     "_attribute": _attribute,
     "_index": _index,
@@ -668,7 +669,7 @@ class _Source:
             return code
         held, kind = self.temporary(), self.temporary()
         return (  # _comparable's commonest kinds without the call: an instant, a count, absent
-            f"({held}.astimezone(UTC) if ({kind} := type({held} := {code})) is datetime "
+            f"(utc({held}) if ({kind} := type({held} := {code})) is datetime "
             f"else {held} if {kind} is int or {held} is None else _comparable({held}))"
         )
 
