@@ -548,3 +548,45 @@ def test_wall_to_instant_as_before(wall: datetime, zone: ZoneInfo, gap_ok: bool)
 def test_wall_is_isoformat_to_the_minute(moment: datetime) -> None:
     """wall() builds its text from the fields; isoformat wrote it before, zero-padded."""
     assert clock.wall(moment) == moment.isoformat(" ", "minutes")[:16]
+
+
+# --- utc(): remembered conversions -------------------------------------------------------------
+
+_ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Shanghai", "UTC"]
+
+
+@settings(max_examples=300)
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.sampled_from(_ZONES),
+    st.sampled_from([0, 1]),
+    st.integers(min_value=-100 * 24 * 60, max_value=100 * 24 * 60),
+)
+def test_utc_and_add_elapsed_agree_with_astimezone(
+    wall_time: datetime, zone_name: str, fold: int, minutes: int
+) -> None:
+    """The remembered conversion gives what ``astimezone(UTC)`` gives, for the instant and
+    for what ``add_elapsed`` made of it (fold included: the repeated hour of a DST change)."""
+    moment = wall_time.replace(tzinfo=ZoneInfo(zone_name), fold=fold)
+    expected = moment.astimezone(UTC)
+    for _ in range(2):  # converted, then remembered
+        assert clock.utc(moment) == expected
+        assert clock.utc(moment).tzinfo is UTC
+    later = clock.add_elapsed(moment, timedelta(minutes=minutes))
+    assert later.astimezone(UTC) == expected + timedelta(minutes=minutes)
+    assert clock.utc(later) == later.astimezone(UTC)
+    assert clock.utc(later).fold == later.astimezone(UTC).fold
+
+
+def test_utc_memory_is_bounded_and_checked_by_identity() -> None:
+    """An entry answers only for the very object it was made for, and the memory stays
+    small however many instants pass through it."""
+    zone = ZoneInfo("Europe/Berlin")
+    first = datetime(2026, 3, 29, 1, 30, tzinfo=zone)
+    assert clock.utc(first) == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    equal_but_other = datetime(2026, 3, 29, 1, 30, tzinfo=zone)
+    assert equal_but_other is not first
+    assert clock.utc(equal_but_other) == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    for minute in range(3 * clock._IN_UTC_KEPT):
+        clock.utc(first + timedelta(minutes=minute))
+    assert len(clock._IN_UTC) <= clock._IN_UTC_KEPT
