@@ -165,6 +165,8 @@ class _Scope:
         self.milestones: dict[str, Milestone] = {}
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
+        self.texts = True
+        """Render explanations and traces (False: :func:`compute_deadlines`)."""
         names = self.names = _plan_names(plan)
         self.rule_values = names.rule_values
         self.value_names = _VALUE_NAMES
@@ -432,6 +434,17 @@ class _Calendars:
     buyer_calendar_used: bool = False
 
 
+def compute_deadlines(order: Order, rules: RuleSet, as_of: datetime) -> Timeline:
+    """The order's milestones (dates, labels, notes, who acts, done or not) and its phase, for
+    views that list deadlines only (``due``): no warnings, traps, next action or summary
+    (left empty), and no milestone's ``explain`` or ``trace`` (left blank).
+
+    The same evaluation as :func:`compute_timeline`, which it equals on every field it fills
+    (tests/test_deadlines_only.py); the texts it skips were about a third of an order's work.
+    """
+    return _compute(order, rules, as_of, frozenset(), texts=False)
+
+
 def compute_timeline(
     order: Order, rules: RuleSet, as_of: datetime, also_reads: frozenset[str] = frozenset()
 ) -> Timeline:
@@ -440,6 +453,12 @@ def compute_timeline(
     An event the rule set does not read is refused, unless ``also_reads`` (what the other
     layers of the same order read) has it: then this layer simply does not use it.
     """
+    return _compute(order, rules, as_of, also_reads, texts=True)
+
+
+def _compute(
+    order: Order, rules: RuleSet, as_of: datetime, also_reads: frozenset[str], texts: bool
+) -> Timeline:
     zone = order.timezone
     day: date | None = None
     if period_index(rules, date.min) >= 0:  # a dated rule set: the rules at the first event
@@ -451,6 +470,7 @@ def compute_timeline(
     check_order(order, plan)
     _check_given_calendars(order)
     scope = _Scope(order, plan, as_of.astimezone(zone))
+    scope.texts = texts
     names = scope.names
     calendars = _Calendars([], {})
     ranks: dict[str, tuple[int, int]] = {}
@@ -473,6 +493,8 @@ def compute_timeline(
                 ranks[node_id] = rank
                 break
             index = first_case(scope, index + 1)
+    if not texts:
+        return _deadlines_only(plan, scope, ranks)
     warnings = _warnings(plan, scope, calendars)
     if names.dated:
         warnings.extend(_straddle(order, plan))
@@ -506,6 +528,37 @@ def compute_timeline(
         plan_note=_plan_note(plan, scope),
         projected_note=plan.projected_note,
         rules_version=rules.version,
+    )
+
+
+def _deadlines_only(plan: Plan, scope: _Scope, ranks: dict[str, tuple[int, int]]) -> Timeline:
+    """The timeline :func:`compute_deadlines` returns: milestones and phase, nothing else."""
+    zone = scope.order.timezone
+    last = (1 << 30, 0)
+    keyed = [
+        (utc(item.at if item.at is not None else item.due(zone)), ranks.get(item.id, last), item)
+        for item in scope.milestones.values()
+    ]
+    keyed.sort(key=_first_two)
+    phase = _phase(plan, scope)
+    spec = plan.phase_specs.get(phase.value)
+    names = scope.names
+    return Timeline(
+        rules=names.label,
+        timezone=zone_name(zone),
+        as_of=scope.now,
+        phase=phase,
+        milestones=tuple([item for _, _, item in keyed]),
+        summary=Summary(),
+        next=None,
+        safety_margin=names.margin,
+        warnings=(),
+        phase_text=spec.text if spec else phase.value,
+        traps=(),
+        ranges=plan.ranges,
+        plan_note=None,
+        projected_note=plan.projected_note,
+        rules_version=plan.rules.version,
     )
 
 
@@ -554,7 +607,7 @@ def _evaluate_case(
         if not isinstance(given, datetime):
             return None
         given_explain = ""
-        if case.explain:
+        if case.explain and scope.texts:
             scope.locals = {"from": given}
             given_explain = case.explain.render(scope) or ""
         return Milestone(
@@ -566,7 +619,7 @@ def _evaluate_case(
             given_explain,
             label=node.spec.label,
             on_calendar=node.on_calendar,
-            trace=(f"{case.event} given: {wall(given)}",),
+            trace=(f"{case.event} given: {wall(given)}",) if scope.texts else (),
         )
     plan = scope.plan
     assert case.anchor is not None
@@ -628,15 +681,18 @@ def _evaluate_case(
     else:
         rule_ids, sources = case.rule_ids, facts.sources
     scope.locals = {"from": anchor, "count": count_text}
-    explain = case.explain.render(scope) if case.explain else None
+    texts = scope.texts
+    explain = case.explain.render(scope) if case.explain and texts else None
     note: str | None = None
     if node.note is not None:
         note = node.note.render(scope) or None
     if unconfirmed_note is not None:
         note = f"{note}; {unconfirmed_note}" if note else unconfirmed_note
-    origin = f"from {case.anchor_text} = {wall(anchor)}"
     trace: tuple[str, ...]
-    if floored is None and counted is not None:  # the usual shapes as one tuple each
+    origin = f"from {case.anchor_text} = {wall(anchor)}" if texts else ""
+    if not texts:
+        trace = ()
+    elif floored is None and counted is not None:  # the usual shapes as one tuple each
         if facts.applies_trace is None:
             trace = (origin, counted)
         else:
@@ -748,6 +804,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
     start_at: datetime | None = None
     start_projected = False
     label = ""
+    texts = scope.texts  # the labels below feed explanations and traces only
     for start in node.starts:
         scope.locals = _NO_LOCALS
         if start.when is not None and not start.when(scope):
@@ -756,7 +813,8 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
         if moment is None:
             continue
         start_at, start_projected = moment, start.projected
-        label = start.label.render(scope.with_locals(at=moment)) or ""
+        if texts:
+            label = start.label.render(scope.with_locals(at=moment)) or ""
         break
     if start_at is None:
         return
@@ -780,7 +838,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             milestone_id = facts.ids[k - 1]
             local = {"from": cursor, "from_label": label, "k": k, "due": due}
             scope.locals = local
-            explain = step.explain.render(scope) or ""
+            explain = step.explain.render(scope) or "" if texts else ""
             scope.locals = {"k": k}
             text = facts.labels[k - 1]
             if text is None:
@@ -805,7 +863,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                     (step.add_rule,),
                     done,
                     facts.on_calendar,
-                    (f"{label} + {step.add_rule} = {facts.rule_text}",),
+                    (f"{label} + {step.add_rule} = {facts.rule_text}",) if texts else (),
                 ),
             )
             ranks[milestone_id] = (node.rank, sub)
@@ -813,8 +871,9 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             replies = scope.env[step.reply]
             if k <= len(replies):
                 reply, reply_projected = replies[k - 1], False
-                scope.locals = {"at": reply, "k": k}
-                label = step.reply_label.render(scope) or ""
+                if texts:
+                    scope.locals = {"at": reply, "k": k}
+                    label = step.reply_label.render(scope) or ""
                 late = step.late
                 if late and not cursor_projected and utc(reply) > utc(due):
                     fact = Missed(k, due, reply, seq=len(scope.facts))
@@ -835,8 +894,9 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                     stopped = True
                     break
                 reply, reply_projected = planned, True
-                scope.locals = {"at": reply, "k": k}
-                label = step.plan_label.render(scope) or ""
+                if texts:
+                    scope.locals = {"at": reply, "k": k}
+                    label = step.plan_label.render(scope) or ""
             cursor, cursor_projected = reply, reply_projected
         if stopped:
             break
@@ -879,7 +939,7 @@ def _cycle_end(
         projected = projected or node.end_last_projected
         rule_id, template = node.rounds_rule, node.end_last_explain
     local = {"at": at, "start": start_at, "rounds": scope.rule_values[node.rounds_rule]}
-    explain = template.render(scope.with_locals(**local)) if template else ""
+    explain = template.render(scope.with_locals(**local)) if template and scope.texts else ""
     scope.set_milestone(
         node.end_id,
         Milestone(
@@ -895,7 +955,7 @@ def _cycle_end(
             start=start_at,
             rule_ids=(rule_id,) if rule_id != EVENT_RULE else (),
             on_calendar=node.end_on_calendar or node.end_actor == "buyer",
-            trace=(f"{rule_id}: {explain}",),
+            trace=(f"{rule_id}: {explain}",) if scope.texts else (),
         ),
     )
     ranks[node.end_id] = (node.rank, 1 << 20)
