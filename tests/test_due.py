@@ -130,6 +130,18 @@ def test_a_bad_file_is_named_and_the_rest_still_listed(orders: Path) -> None:
     assert json.loads(result.stdout)["errors"][0]["file"] == str(bad)
 
 
+def test_due_keeps_nothing_of_the_files_it_read(orders: Path) -> None:
+    """Each file's parsed tree is let go once its rows (or its error, placed by line) are
+    made: a folder of ten thousand orders must not keep ten thousand trees."""
+    from protectcalc.scenarios import orderfile
+
+    (orders / "broken.yaml").write_text(textwrap.dedent(BROKEN), encoding="utf-8")
+    result = invoke(["due", str(orders), "--as-of", AS_OF, "--format", "json"])
+    assert result.exit_code == 2
+    assert f"{orders / 'broken.yaml'}:3:" in result.stderr  # still placed in the file
+    assert [path for path in orderfile._LOADED if orders in path.parents] == []
+
+
 def test_a_near_deadline_wins_over_a_bad_file(orders: Path) -> None:
     (orders / "broken.yaml").write_text(textwrap.dedent(BROKEN), encoding="utf-8")
     result = invoke(["due", str(orders), "--as-of", AS_OF, "--within", "4d"])

@@ -472,10 +472,13 @@ def compute(order: OrderInput) -> Timeline:
     return compute_order(order)[1]
 
 
-def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
-    """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both)."""
+def compute_order(order: OrderInput, deadlines_only: bool = False) -> tuple[Order, Timeline]:
+    """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both).
+
+    ``deadlines_only``: the milestones and phase only (``compute_deadlines``), for ``due``.
+    """
     from protectcalc.cli.shell import now, system_zone
-    from protectcalc.engine.scalar import compute_timeline
+    from protectcalc.engine.scalar import compute_deadlines, compute_timeline
     from protectcalc.rules import load_rule_set, parse_readings, parse_sets
 
     if order.is_empty():
@@ -489,7 +492,8 @@ def compute_order(order: OrderInput) -> tuple[Order, Timeline]:
     zone = system_zone() if order.tz is None else None
     rules = load_rule_set(order.rules, parse_readings(order.readings), parse_sets(order.sets))
     parsed, as_of = build_order(order, now(), zone or _utc_zone())
-    return parsed, compute_timeline(parsed, rules, as_of)
+    compute = compute_deadlines if deadlines_only else compute_timeline
+    return parsed, compute(parsed, rules, as_of)
 
 
 def compute_layered(order: OrderInput) -> tuple[Order, "Layered"]:
@@ -907,11 +911,16 @@ def _due_of_file(
                 for layer in layered.all:
                     computed.append((f"{name} [{layer.name}]", path, parsed, layer.timeline))
             else:
-                parsed, result = compute_order(used)
+                # due lists dates, labels and notes: no explanations, warnings or traps
+                parsed, result = compute_order(used, deadlines_only=True)
                 computed.append((name, path, parsed, result))
     except (InputError, RuleSetError) as error:
         found = [(str(path), _file_message(path, line)) for line in error_lines(error)]
         return 0, [], found
+    finally:
+        from protectcalc.scenarios.orderfile import forget_loaded
+
+        forget_loaded(path)  # placed in the file or not, its errors are told by now
     return len(computed), due_rows(computed, within), []
 
 
