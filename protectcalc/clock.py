@@ -7,6 +7,7 @@ daylight-saving change); the parser is strict and never guesses.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -65,8 +66,13 @@ def zone_name(zone: tzinfo) -> str:
     return getattr(zone, "key", None) or str(zone)
 
 
+@functools.lru_cache(maxsize=4096)
 def start_of_day(day: date, zone: ZoneInfo) -> datetime:
-    """The first instant of a local day (after a midnight DST gap: the gap's end)."""
+    """The first instant of a local day (after a midnight DST gap: the gap's end).
+
+    Kept per day and zone: every business-day deadline and date-only event asks, and a
+    folder of orders asks about the same few hundred days (datetimes are immutable).
+    """
     return wall_to_instant(datetime.combine(day, time()), zone, gap_ok=True)
 
 
