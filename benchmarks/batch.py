@@ -10,6 +10,7 @@ not count).
 
     .venv/bin/python benchmarks/batch.py --orders 1000000 --repeats 3
     .venv/bin/python benchmarks/batch.py --orders 0 --peak 1000000 10000000
+    .venv/bin/python benchmarks/batch.py --orders 0 --peak 1000000 4000000 --peak-format jsonl
 """
 
 from __future__ import annotations
@@ -65,14 +66,20 @@ def timed(source: Path, output: Path) -> float:
 
 def peak(source: Path) -> None:
     """Run one file in this (fresh) process and print its peak resident memory."""
-    import pyarrow.parquet as pq
+    if source.suffix == ".jsonl":
+        with source.open("rb") as handle:
+            orders = sum(1 for _ in handle)
+        label = "JSON Lines->Parquet"
+    else:
+        import pyarrow.parquet as pq
 
-    orders = pq.ParquetFile(source).metadata.num_rows
+        orders = pq.ParquetFile(source).metadata.num_rows
+        label = "Parquet->Parquet"
     before = high_water()
     seconds = timed(source, source.with_name("out.parquet"))
     after = high_water()
     print(
-        f"{orders} orders Parquet->Parquet: {orders / seconds:,.0f}/s, peak RSS "
+        f"{orders} orders {label}: {orders / seconds:,.0f}/s, peak RSS "
         f"{after:,.0f} MiB (before the run {before:,.0f} MiB)",
         flush=True,
     )
@@ -95,6 +102,9 @@ def main() -> int:
     parser.add_argument("--distinct", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peak", type=int, nargs="*", default=[], help="sizes for peak memory")
+    parser.add_argument(
+        "--peak-format", choices=["parquet", "jsonl"], default="parquet", help="input of --peak"
+    )
     parser.add_argument("--one-peak", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_peak:
@@ -118,7 +128,14 @@ def main() -> int:
     for size in args.peak:
         with tempfile.TemporaryDirectory() as name:
             parquet, _ = write_inputs(Path(name), size, args.distinct, csv_too=False)
-            subprocess.run([sys.executable, __file__, "--one-peak", str(parquet)], check=True)
+            source = parquet
+            if args.peak_format == "jsonl":
+                import polars as pl
+
+                source = parquet.with_suffix(".jsonl")
+                pl.scan_parquet(parquet).sink_ndjson(source)
+                parquet.unlink()
+            subprocess.run([sys.executable, __file__, "--one-peak", str(source)], check=True)
     return 0
 
 

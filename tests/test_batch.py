@@ -18,7 +18,7 @@ pytest.importorskip("polars", reason="protectcalc[batch] (Polars) is not install
 import polars as pl
 
 from protectcalc.batch import rows as R
-from protectcalc.batch.run import Options, Stats, evaluate_chunk
+from protectcalc.batch.run import Options, Stats, evaluate_chunk, run_batch
 from protectcalc.cli import run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -204,3 +204,50 @@ def test_skipped_hours_and_answers_out_of_order_are_refused_in_columns() -> None
             result.row(by_predicate=pl.col("order_id") == item["order_id"], named=True)["error"]
             == expected["error"]
         )
+
+
+def test_jsonl_is_read_chunk_by_chunk_with_the_same_rows(tmp_path: Path) -> None:
+    """JSON Lines are read a chunk of lines at a time (memory does not grow with the file):
+    chunks of two rows give the rows one chunk gives, blank lines are skipped, and types
+    inferred per chunk (a number in one, a text in another) become the same text."""
+    from protectcalc.batch.run import read_chunks
+
+    lines = [
+        '{"order_id": "a", "shipped": "2026-01-03", "delivery_days": 30}',
+        "",
+        '{"order_id": "b", "shipped": "2026-01-03", "delivery_days": "30"}',
+        '{"order_id": "c", "placed": "2026-01-01"}',
+        '{"order_id": "d", "confirmed": "2026-01-21T12:30", "tz": "Europe/Moscow"}',
+        '{"order_id": "e", "shipped": "2026-01-05"}',
+    ]
+    source = tmp_path / "orders.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    whole = pl.concat(read_chunks(str(source), 1000), how="diagonal")
+    small = list(read_chunks(str(source), 2))
+    assert len(small) == 3
+    assert pl.concat(small, how="diagonal").select(whole.columns).equals(whole)
+    assert whole.get_column("delivery_days").to_list() == ["30", "30", None, None, None]
+    outputs = []
+    for rows in (1000, 2):
+        target = tmp_path / f"out{rows}.csv"
+        stats = run_batch(str(source), str(target), Options(now=NOW, chunk_rows=rows))
+        assert (stats.orders, stats.failed) == (5, 0)
+        outputs.append(target.read_text())
+    assert outputs[0] == outputs[1]
+
+
+def test_jsonl_refusals_leave_no_output(tmp_path: Path) -> None:
+    from protectcalc.batch.run import run_batch as batch
+    from protectcalc.errors import InputError
+
+    source = tmp_path / "orders.jsonl"
+    target = tmp_path / "out.csv"
+    later = ['{"order_id": "a", "placed": "2026-01-01"}'] * 3 + ['{"order_id": "z", "colour": 1}']
+    source.write_text("\n".join(later) + "\n")
+    with pytest.raises(InputError, match="colour"):  # an unknown key in the second chunk
+        batch(str(source), str(target), Options(now=NOW, chunk_rows=3))
+    assert not target.exists() and list(tmp_path.glob(".out.csv*")) == []
+    source.write_text("\n\n")
+    with pytest.raises(InputError, match="no JSON lines"):
+        batch(str(source), str(target), Options(now=NOW, chunk_rows=3))
+    assert not target.exists()

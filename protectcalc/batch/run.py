@@ -19,6 +19,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from io import BytesIO
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -101,10 +103,7 @@ def read_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
         if kind == "parquet":
             yield from _parquet_chunks(path, chunk_rows)
             return
-        lazy = pl.scan_ndjson(path, infer_schema_length=None)
-        R.check_columns(lazy.collect_schema().names())
-        for batch in lazy.collect_batches(chunk_size=chunk_rows):
-            yield _as_text(batch)
+        yield from _jsonl_chunks(path, chunk_rows)
     except (pl.exceptions.PolarsError, OSError, _ArrowError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError("INPUT", path, f"cannot be read ({first})") from None
@@ -167,6 +166,28 @@ def _csv_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
             pending, count = rest.to_batches(), rest.num_rows
     if count or not done:
         yield _as_text(_frame(pa.Table.from_batches(pending, schema=reader.schema)))
+
+
+def _jsonl_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """A JSON Lines file in chunks of text columns, one chunk of lines in memory.
+
+    Each chunk's lines are read by Polars on their own (types inferred over the chunk, then
+    made text as every input is), and its keys checked. Polars' ``scan_ndjson`` with
+    ``collect_batches`` read the whole file ahead and kept it: memory grew with the input.
+    An unknown key in a later chunk is refused there; the output is still not written (it
+    is renamed into place only when every chunk is done).
+    """
+    with Path(path).open("rb") as handle:
+        read_any = False
+        while lines := list(islice(handle, chunk_rows)):
+            if not any(line.strip() for line in lines):
+                continue  # blank lines only: nothing to infer types from
+            frame = pl.read_ndjson(BytesIO(b"".join(lines)), infer_schema_length=None)
+            R.check_columns(frame.columns)
+            read_any = True
+            yield _as_text(frame)
+    if not read_any:
+        raise InputError("INPUT", path, "cannot be read (it has no JSON lines)")
 
 
 def _frame(table: Any) -> pl.DataFrame:
