@@ -251,3 +251,26 @@ def test_jsonl_refusals_leave_no_output(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no JSON lines"):
         batch(str(source), str(target), Options(now=NOW, chunk_rows=3))
     assert not target.exists()
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_csv_on_stdin_streams_and_equals_the_file(tmp_path: Path, bom: bytes) -> None:
+    """CSV on stdin (a real pipe: its header is peeked, the rows streamed in chunks) gives the
+    rows the same file gives; the unknown column is refused before any row."""
+    import subprocess
+
+    source = tmp_path / "orders.csv"
+    source.write_bytes(bom + CSV.encode())
+    command = [sys.executable, "-m", "protectcalc", "batch", "--as-of", "2026-02-01"]
+    from_file = subprocess.run([*command, str(source)], capture_output=True, check=False)
+    piped = subprocess.run(
+        [*command, "-"], input=bom + CSV.encode(), capture_output=True, check=False
+    )
+    assert (piped.returncode, from_file.returncode) == (1, 1)
+    assert piped.stdout == from_file.stdout
+    assert piped.stdout.decode().splitlines()[1].startswith("a,aliexpress,Europe/Moscow,")
+    bad = subprocess.run(
+        [*command, "-"], input=b"order_id,colour\nx,red\n", capture_output=True, check=False
+    )
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert b"colour: unknown column" in bad.stderr

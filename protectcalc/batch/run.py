@@ -94,11 +94,12 @@ def read_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
         raise InputError("INPUT", path, "is not a file")
     try:
         if kind == "csv":
-            if path == "-":
+            header = _peeked_header(source) if path == "-" else None
+            if path == "-" and header is None:  # no header in sight: read it all, as before
                 frame = pl.read_csv(source.read(), infer_schema=False)
                 yield from _checked(frame.iter_slices(chunk_rows))
                 return
-            yield from _csv_chunks(path, chunk_rows)
+            yield from _csv_chunks(path, chunk_rows, stdin=(source, header) if header else None)
             return
         if kind == "parquet":
             yield from _parquet_chunks(path, chunk_rows)
@@ -132,18 +133,41 @@ def _parquet_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
             yield _as_text(_frame(pa.Table.from_batches([batch])))
 
 
-def _csv_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    """A CSV file in chunks of text columns (an empty cell is null), one chunk in memory."""
+def _peeked_header(stream: Any) -> list[str] | None:
+    """The header row of CSV on stdin, read from what is buffered without consuming it
+    (None when the stream cannot peek or the first line is not in the buffer yet)."""
+    import csv
+    import io
+
+    peek = getattr(stream, "peek", None)
+    if peek is None:
+        return None
+    data = peek(1 << 16)
+    if b"\n" not in data:
+        return None
+    first = data[: data.index(b"\n") + 1].decode("utf-8-sig", errors="replace")
+    return next(csv.reader(io.StringIO(first)), [])
+
+
+def _csv_chunks(
+    path: str, chunk_rows: int, stdin: tuple[Any, list[str]] | None = None
+) -> Iterator[pl.DataFrame]:
+    """A CSV file (or stdin, its header peeked) in chunks of text columns (an empty cell
+    is null), one chunk in memory."""
     import csv
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-        header = next(csv.reader(handle), [])
+    source: Any = path
+    if stdin is not None:
+        source, header = stdin
+    else:
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
     R.check_columns(header)
     reader = pacsv.open_csv(
-        path,
+        source,
         read_options=pacsv.ReadOptions(block_size=8 << 20),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
