@@ -493,23 +493,14 @@ def _compute(
                 ranks[node_id] = rank
                 break
             index = first_case(scope, index + 1)
-    if not texts:
-        return _deadlines_only(plan, scope, ranks)
-    warnings = _warnings(plan, scope, calendars)
-    if names.dated:
-        warnings.extend(_straddle(order, plan))
+    warnings: list[Warning] = []
+    if texts:
+        warnings = _warnings(plan, scope, calendars)
+        if names.dated:
+            warnings.extend(_straddle(order, plan))
     phase = _phase(plan, scope)
-    scope.set_value("total_days", _total_days(plan, scope))
-    last = (1 << 30, 0)
-    keyed = [  # item.due(zone), inline for an instant (all but business-day dates)
-        (
-            utc(item.at if item.at is not None else item.due(zone)),
-            ranks.get(item.id, last),
-            item,
-        )
-        for item in scope.milestones.values()
-    ]
-    keyed.sort(key=_first_two)
+    if texts:
+        scope.set_value("total_days", _total_days(plan, scope))
     spec = plan.phase_specs.get(phase.value)
     margin = names.margin
     return Timeline(
@@ -517,49 +508,30 @@ def _compute(
         timezone=zone_name(zone),
         as_of=scope.now,
         phase=phase,
-        milestones=tuple([item for _, _, item in keyed]),
-        summary=_summary(plan, scope),
-        next=_next_action(plan, scope, phase, margin),
+        milestones=_in_time_order(scope, ranks),
+        summary=_summary(plan, scope) if texts else Summary(),
+        next=_next_action(plan, scope, phase, margin) if texts else None,
         safety_margin=margin,
         warnings=tuple(warnings),
         phase_text=spec.text if spec else phase.value,
-        traps=tuple(_traps(plan, scope, phase)),
+        traps=tuple(_traps(plan, scope, phase)) if texts else (),
         ranges=plan.ranges,
-        plan_note=_plan_note(plan, scope),
+        plan_note=_plan_note(plan, scope) if texts else None,
         projected_note=plan.projected_note,
         rules_version=rules.version,
     )
 
 
-def _deadlines_only(plan: Plan, scope: _Scope, ranks: dict[str, tuple[int, int]]) -> Timeline:
-    """The timeline :func:`compute_deadlines` returns: milestones and phase, nothing else."""
+def _in_time_order(scope: _Scope, ranks: dict[str, tuple[int, int]]) -> tuple[Milestone, ...]:
+    """The milestones by due instant, ties by rank (a business-day date: when its day begins)."""
     zone = scope.order.timezone
     last = (1 << 30, 0)
-    keyed = [
+    keyed = [  # item.due(zone), inline for an instant (all but business-day dates)
         (utc(item.at if item.at is not None else item.due(zone)), ranks.get(item.id, last), item)
         for item in scope.milestones.values()
     ]
     keyed.sort(key=_first_two)
-    phase = _phase(plan, scope)
-    spec = plan.phase_specs.get(phase.value)
-    names = scope.names
-    return Timeline(
-        rules=names.label,
-        timezone=zone_name(zone),
-        as_of=scope.now,
-        phase=phase,
-        milestones=tuple([item for _, _, item in keyed]),
-        summary=Summary(),
-        next=None,
-        safety_margin=names.margin,
-        warnings=(),
-        phase_text=spec.text if spec else phase.value,
-        traps=(),
-        ranges=plan.ranges,
-        plan_note=None,
-        projected_note=plan.projected_note,
-        rules_version=plan.rules.version,
-    )
+    return tuple([item for _, _, item in keyed])
 
 
 _first_two = operator.itemgetter(0, 1)
