@@ -269,6 +269,10 @@ def test_csv_on_stdin_streams_and_equals_the_file(tmp_path: Path, bom: bytes) ->
     assert (piped.returncode, from_file.returncode) == (1, 1)
     assert piped.stdout == from_file.stdout
     assert piped.stdout.decode().splitlines()[1].startswith("a,aliexpress,Europe/Moscow,")
+    blank_first = subprocess.run(  # no header on the first line: stdin is read whole
+        [*command, "-"], input=b"\n" + CSV.encode(), capture_output=True, check=False
+    )
+    assert (blank_first.returncode, blank_first.stdout) == (1, from_file.stdout)
     bad = subprocess.run(
         [*command, "-"], input=b"order_id,colour\nx,red\n", capture_output=True, check=False
     )

@@ -94,12 +94,12 @@ def read_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
         raise InputError("INPUT", path, "is not a file")
     try:
         if kind == "csv":
-            header = _peeked_header(source) if path == "-" else None
-            if path == "-" and header is None:  # no header in sight: read it all, as before
+            header = _peeked_header(source) if path == "-" else _file_header(path)
+            if header is None:  # stdin without a header in sight: read it all, as before
                 frame = pl.read_csv(source.read(), infer_schema=False)
                 yield from _checked(frame.iter_slices(chunk_rows))
                 return
-            yield from _csv_chunks(path, chunk_rows, stdin=(source, header) if header else None)
+            yield from _csv_chunks(source, header, chunk_rows)
             return
         if kind == "parquet":
             yield from _parquet_chunks(path, chunk_rows)
@@ -133,9 +133,21 @@ def _parquet_chunks(path: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
             yield _as_text(_frame(pa.Table.from_batches([batch])))
 
 
+def _file_header(path: str) -> list[str]:
+    """The header row of a CSV file (a quoted name may span lines)."""
+    import csv
+
+    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+        return next(csv.reader(handle), [])
+
+
 def _peeked_header(stream: Any) -> list[str] | None:
-    """The header row of CSV on stdin, read from what is buffered without consuming it
-    (None when the stream cannot peek or the first line is not in the buffer yet)."""
+    """The header row of CSV on stdin, read from what is buffered without consuming it.
+
+    None when the stream cannot peek, the first line is not in the buffer yet, or it is
+    blank (pyarrow would skip it and take the next line as the header): stdin is then read
+    whole, as before.
+    """
     import csv
     import io
 
@@ -146,25 +158,17 @@ def _peeked_header(stream: Any) -> list[str] | None:
     if b"\n" not in data:
         return None
     first = data[: data.index(b"\n") + 1].decode("utf-8-sig", errors="replace")
+    if not first.strip():
+        return None
     return next(csv.reader(io.StringIO(first)), [])
 
 
-def _csv_chunks(
-    path: str, chunk_rows: int, stdin: tuple[Any, list[str]] | None = None
-) -> Iterator[pl.DataFrame]:
-    """A CSV file (or stdin, its header peeked) in chunks of text columns (an empty cell
-    is null), one chunk in memory."""
-    import csv
-
+def _csv_chunks(source: Any, header: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """CSV (a file's path or stdin, its header already read) in chunks of text columns (an
+    empty cell is null), one chunk in memory."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    source: Any = path
-    if stdin is not None:
-        source, header = stdin
-    else:
-        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
     R.check_columns(header)
     reader = pacsv.open_csv(
         source,
