@@ -267,9 +267,11 @@ def add_elapsed(instant: datetime, elapsed: timedelta) -> datetime:
     assert zone is not None, "instants are always timezone-aware"
     in_utc = utc(instant) + elapsed
     result = in_utc.astimezone(zone)
+    # Remembered as utc() does, written out: a shared helper's call cost about 1% of an
+    # engine run's instructions. The engine compares the result in UTC next.
     if len(_IN_UTC) >= _IN_UTC_KEPT:
         _IN_UTC.clear()
-    _IN_UTC[id(result)] = (result, in_utc)  # the engine compares it in UTC next
+    _IN_UTC[id(result)] = (result, in_utc)
     return result
 
 

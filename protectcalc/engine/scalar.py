@@ -157,7 +157,7 @@ class _Scope:
     answers for the values.
     """
 
-    def __init__(self, order: Order, plan: Plan, as_of: datetime) -> None:
+    def __init__(self, order: Order, plan: Plan, as_of: datetime, texts: bool = True) -> None:
         self.order = order
         self.plan = plan
         self.now = as_of
@@ -165,7 +165,7 @@ class _Scope:
         self.milestones: dict[str, Milestone] = {}
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
-        self.texts = True
+        self.texts = texts
         """Render explanations and traces (False: :func:`compute_deadlines`)."""
         names = self.names = _plan_names(plan)
         self.rule_values = names.rule_values
@@ -469,8 +469,7 @@ def _compute(
     check_reads(order, plan.reads | also_reads if also_reads else plan.reads, rules.name)
     check_order(order, plan)
     _check_given_calendars(order)
-    scope = _Scope(order, plan, as_of.astimezone(zone))
-    scope.texts = texts
+    scope = _Scope(order, plan, as_of.astimezone(zone), texts)
     names = scope.names
     calendars = _Calendars([], {})
     ranks: dict[str, tuple[int, int]] = {}
@@ -660,22 +659,19 @@ def _evaluate_case(
         note = node.note.render(scope) or None
     if unconfirmed_note is not None:
         note = f"{note}; {unconfirmed_note}" if note else unconfirmed_note
-    trace: tuple[str, ...]
-    origin = f"from {case.anchor_text} = {wall(anchor)}" if texts else ""
-    if not texts:
-        trace = ()
-    elif floored is None and counted is not None:  # the usual shapes as one tuple each
-        if facts.applies_trace is None:
-            trace = (origin, counted)
+    trace: tuple[str, ...] = ()
+    if texts:
+        origin = f"from {case.anchor_text} = {wall(anchor)}"
+        if floored is None and counted is not None:  # the usual shapes, one tuple each
+            applies = facts.applies_trace
+            trace = (origin, counted) if applies is None else (applies, origin, counted)
         else:
-            trace = (facts.applies_trace, origin, counted)
-    else:
-        steps = [origin] if facts.applies_trace is None else [facts.applies_trace, origin]
-        if counted is not None:
-            steps.append(counted)
-        if floored is not None:
-            steps.append(floored)
-        trace = tuple(steps)
+            steps = [origin] if facts.applies_trace is None else [facts.applies_trace, origin]
+            if counted is not None:
+                steps.append(counted)
+            if floored is not None:
+                steps.append(floored)
+            trace = tuple(steps)
     done = False
     if node.done is not None:
         scope.locals = _NO_LOCALS
@@ -810,7 +806,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
             milestone_id = facts.ids[k - 1]
             local = {"from": cursor, "from_label": label, "k": k, "due": due}
             scope.locals = local
-            explain = step.explain.render(scope) or "" if texts else ""
+            explain = (step.explain.render(scope) or "") if texts else ""
             scope.locals = {"k": k}
             text = facts.labels[k - 1]
             if text is None:

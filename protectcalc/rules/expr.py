@@ -31,7 +31,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import CodeType
 from typing import Any, Protocol
 
@@ -555,7 +555,6 @@ def _ordered(ordering: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]
 
 _GENERATED_NAMESPACE: dict[str, Any] = {
     "__builtins__": {},
-    "UTC": UTC,
     "utc": utc,
     "datetime": datetime,
     "_attribute": _attribute,
