@@ -9,7 +9,8 @@ The script writes N order files (default 10,000; the stories of ``benchmarks/rep
 side it times the same command over an empty folder (the start-up floor every run pays) and,
 with ``PROTECTCALC_PURE_YAML=1``, with the pure-Python YAML parser instead of libyaml, so the
 parser's share is visible, and with ``PROTECTCALC_WORKERS=1`` (one process: the workers'
-share). ``--profile`` adds a cProfile of one in-process run (on one process).
+share), and with the default ``--format table`` (the rendering of every row: what a person at
+a terminal waits for). ``--profile`` adds a cProfile of one in-process run (on one process).
 
 Usage::
 
@@ -55,7 +56,9 @@ def generate(folder: Path, count: int, seed: int) -> None:
         (folder / f"order_{index:05d}.yaml").write_text(text, "utf-8")
 
 
-def run_due(folder: Path, extra_env: Mapping[str, str]) -> tuple[float, float, int]:
+def run_due(
+    folder: Path, extra_env: Mapping[str, str], output: str = "csv"
+) -> tuple[float, float, int]:
     """Wall time, CPU time (user + system) and exit code of one ``python -m protectcalc due``.
 
     CPU time is printed too because on a busy machine the wall time mostly measures the load.
@@ -67,7 +70,7 @@ def run_due(folder: Path, extra_env: Mapping[str, str]) -> tuple[float, float, i
     command = [sys.executable, "-m", "protectcalc", "due", str(folder), "--as-of", AS_OF]
     started = time.perf_counter()
     done = subprocess.run(  # cwd: ``-m`` puts it first on sys.path, ahead of PYTHONPATH
-        [*command, "--format", "csv"],
+        [*command, "--format", output],
         capture_output=True,
         text=True,
         env=env,
@@ -120,21 +123,26 @@ def main() -> int:
         generate(folder, args.files, args.seed)
         size = sum(path.stat().st_size for path in folder.iterdir())
         print(f"{args.files} order files ({size / 1024:.0f} KiB), due --as-of {AS_OF}")
-        modes: dict[str, tuple[Path, dict[str, str]]] = {
-            "empty folder (start-up floor)": (empty, {}),
-            "libyaml parser (default)": (folder, {}),
-            "one process (WORKERS=1)": (folder, {"PROTECTCALC_WORKERS": "1"}),
+        # CSV measures reading and computing; the table (what a person at a terminal gets,
+        # 80 columns when piped) adds the rendering of every row.
+        modes: dict[str, tuple[Path, dict[str, str], str]] = {
+            "empty folder (start-up floor)": (empty, {}, "csv"),
+            "libyaml parser (default)": (folder, {}, "csv"),
+            "one process (WORKERS=1)": (folder, {"PROTECTCALC_WORKERS": "1"}, "csv"),
+            "--format table (the default)": (folder, {}, "table"),
         }
         if args.compare is not None:
-            modes[f"checkout {args.compare}"] = (folder, {"PYTHONPATH": str(args.compare)})
+            old = {"PYTHONPATH": str(args.compare)}
+            modes[f"checkout {args.compare}"] = (folder, old, "csv")
+            modes[f"checkout {args.compare}, table"] = (folder, old, "table")
         if not args.no_pure:
-            modes["pure-Python parser"] = (folder, {"PROTECTCALC_PURE_YAML": "1"})
+            modes["pure-Python parser"] = (folder, {"PROTECTCALC_PURE_YAML": "1"}, "csv")
         times: dict[str, list[float]] = {name: [] for name in modes}
         cpus: dict[str, list[float]] = {name: [] for name in modes}
         failed = False
         for _ in range(args.runs):  # interleaved, so machine noise hits every mode alike
-            for name, (target, env) in modes.items():
-                elapsed, cpu, code = run_due(target, env)
+            for name, (target, env, output) in modes.items():
+                elapsed, cpu, code = run_due(target, env, output)
                 times[name].append(elapsed)
                 cpus[name].append(cpu)
                 failed |= target is folder and code != 0

@@ -6,6 +6,8 @@ and cuts ids mid-way. The renderers stay pure: the width is known only when Rich
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 
@@ -19,3 +21,17 @@ class Fit:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.wide if options.max_width >= self.min_width else self.narrow
+
+
+class Deferred:
+    """A renderable built only if it is printed: the view a ``Fit`` may never choose.
+
+    Why: ``due``'s stacked view of thousands of deadlines took a tenth of a second to build
+    for a wide terminal that never shows it.
+    """
+
+    def __init__(self, build: Callable[[], RenderableType]) -> None:
+        self.build = build
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.build()

@@ -279,27 +279,32 @@ def _cell(value: object) -> str:
 
 def render_due_table(rows: list[DueRow]) -> Any:
     """The human view of ``due``: one row per deadline, soonest first."""
-    from rich.table import Table
     from rich.text import Text
 
     if not rows:
         return Text("No open buyer deadlines.", style="green")
-    from protectcalc.render.fit import Fit
+    from protectcalc.render.fit import Deferred, Fit
+    from protectcalc.render.longtable import LongColumn, LongTable
 
     title = "Your open deadlines, soonest first"
-    table = Table(title=title, title_justify="left")
-    table.add_column("When", no_wrap=True)
-    table.add_column("Time left", no_wrap=True, justify="right")
-    table.add_column("Order", ratio=2)
-    table.add_column("Deadline", ratio=3)  # at 80 columns the longest id fits whole
-    for row in rows:
-        name = Text(label(row.deadline.milestone))
-        name.append(f"\n{row.deadline.milestone.id}", style="dim")
-        table.add_row(
-            _when(row.deadline),
-            format_span(row.deadline.left),
-            Text(plain(row.name)),  # a name from a file: never markup, never escapes
-            name,
-        )
-    stacked = _stacked(title, [_block(row.deadline, row.name) for row in rows])
+    columns = (
+        LongColumn("When", no_wrap=True),
+        LongColumn("Time left", no_wrap=True, justify="right"),
+        LongColumn("Order"),
+        LongColumn("Deadline"),
+    )
+    table = LongTable(
+        title,
+        columns,
+        [
+            (
+                ((_when(row.deadline), None),),
+                ((format_span(row.deadline.left), None),),
+                ((plain(row.name), None),),  # a name from a file: never markup, never escapes
+                ((label(row.deadline.milestone), None), (row.deadline.milestone.id, "dim")),
+            )
+            for row in rows
+        ],
+    )
+    stacked = Deferred(lambda: _stacked(title, [_block(row.deadline, row.name) for row in rows]))
     return Fit(table, stacked, DUE_NARROW)
