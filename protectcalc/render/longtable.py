@@ -147,7 +147,7 @@ class LongTable:
                 lines: list[list[Segment]] = []
                 for paragraph, style_name in cell or (("", None),):  # Rich: one blank line
                     for text in paragraph.split("\n"):
-                        size = cell_len(text)
+                        size = _cells(text)
                         if text and size <= width and "\t" not in text and not text[-1].isspace():
                             fill = " " * (width - size)
                             style = _style(console, styles, style_name)
@@ -227,7 +227,12 @@ def _wrap(
 def _widest(text: str) -> int:
     """A text cell's widest line in cells (Rich's measure; its minimum plays no part here)."""
     lines = text.splitlines()
-    return max(cell_len(line) for line in lines) if lines else 0
+    return max(_cells(line) for line in lines) if lines else 0
+
+
+def _cells(text: str) -> int:
+    """Rich's ``cell_len``, with printable ASCII (the usual line) counted at C speed."""
+    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
 
 
 def _rich_text(cell: Cell) -> Text:
