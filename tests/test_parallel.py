@@ -7,7 +7,9 @@ The scenario folder is the input: 168 stories, some with bad input, read as orde
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,9 +92,56 @@ def test_results_come_back_in_order_with_progress(monkeypatch: pytest.MonkeyPatc
 
 @linux_only
 def test_the_first_item_runs_before_the_fork(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the first item builds (imports, rule sets) is inherited by the workers."""
+    """What the first item builds (imports, rule sets) is inherited by the workers; the
+    calling process works beside them."""
+    monkeypatch.setenv(parallel.WORKERS_VARIABLE, "3")
+    parent = os.getpid()
+
+    def slow_pid(_n: int) -> int:
+        time.sleep(0.002)  # long enough that every process gets chunks
+        return os.getpid()
+
+    pids = parallel.map_in_order(slow_pid, list(range(400)))
+    assert pids[0] == parent
+    assert parent in pids[1:]
+    assert len(set(pids)) == 3
+
+
+@linux_only
+def test_many_items_make_bigger_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More chunks than a pipe holds at once would block: the chunks grow instead."""
+    monkeypatch.setenv(parallel.WORKERS_VARIABLE, "2")
+    items = list(range(parallel.MAX_CHUNKS * parallel.CHUNK * 3 + 7))
+    assert parallel.map_in_order(lambda n: n + 1, items) == [n + 1 for n in items]
+
+
+@linux_only
+def test_a_failing_worker_is_raised_and_none_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(parallel.WORKERS_VARIABLE, "2")
     parent = os.getpid()
-    pids = parallel.map_in_order(lambda _n: os.getpid(), list(range(70)))
-    assert pids[0] == parent
-    assert parent not in pids[1:]
+
+    def fails_elsewhere(n: int) -> int:
+        if os.getpid() != parent:
+            raise ValueError(f"item {n} broke")
+        time.sleep(0.001)
+        return n
+
+    with pytest.raises(RuntimeError, match=r"a worker process failed:(.|\n)*ValueError: item"):
+        parallel.map_in_order(fails_elsewhere, list(range(200)))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every worker was reaped
+
+
+@linux_only
+def test_a_worker_killed_before_it_wrote_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(parallel.WORKERS_VARIABLE, "2")
+    parent = os.getpid()
+
+    def dies_elsewhere(n: int) -> int:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.001)
+        return n
+
+    with pytest.raises(RuntimeError, match="failed:\nkilled by signal 9 before its last chunk"):
+        parallel.map_in_order(dies_elsewhere, list(range(200)))

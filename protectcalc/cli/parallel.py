@@ -1,4 +1,4 @@
-"""Many files, several cores: ``due`` and ``replay`` spread their files over worker processes.
+"""Many files, several cores: ``due`` and ``replay`` spread their files over processes.
 
 Why: each file is independent (read, validate, compute), and a folder of thousands of orders
 kept one core busy while the others idled. The work is handed out in chunks, in order, and
@@ -14,9 +14,10 @@ number: that many, whatever the folder's size).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from protectcalc.errors import InputError
 
@@ -29,10 +30,10 @@ MIN_FILES = 400
 CHUNK = 32
 """Files handed to a worker at a time (fewer round trips; the progress bar still moves)."""
 
-WORKERS_VARIABLE = "PROTECTCALC_WORKERS"
+MAX_CHUNKS = 1000
+"""More items than this many chunks hold make bigger chunks (see :func:`_spread`)."""
 
-_task: Callable[[Any], Any] | None = None
-"""The function the forked workers run (inherited by fork, so it need not be picklable)."""
+WORKERS_VARIABLE = "PROTECTCALC_WORKERS"
 
 
 def worker_count(files: int) -> int:
@@ -71,27 +72,153 @@ def map_in_order(
             if progress is not None:
                 progress(len(results), total)
         return results
-    import multiprocessing
-
     # The first item runs here, before the fork: the modules it imports and the rule sets
     # and calendars it builds are then inherited by every worker, not built once in each.
-    gathered: list[Result] = [task(items[0])]
+    first = task(items[0])
     if progress is not None:
         progress(1, total)
-    global _task
-    _task = task
-    chunks = [list(items[start : start + CHUNK]) for start in range(1, total, CHUNK)]
+    return [first, *_spread(task, items, workers, progress)]
+
+
+def _spread(
+    task: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[Result]:
+    """Items 1 onwards in chunks, shared between this process and ``workers - 1`` forks.
+
+    Why not ``multiprocessing.Pool``: its parent only hands out work and collects it, so on
+    two cores its two workers and its own threads (pickling every item out, every result in)
+    ran three processes' worth of work on two cores. Here this process works beside its
+    forks. The chunks' numbers wait in a pipe and whoever is free takes the next one (a read
+    of four bytes from a pipe is atomic), so nothing is sent per item. A fork sends each
+    chunk's results back through a pipe of its own, and this process takes them in between
+    its own chunks, so little is left to do when the last chunk is done.
+    """
+    total = len(items)
+    # At most MAX_CHUNKS numbers of 4 bytes: they fit in any pipe's buffer, written at once.
+    size = max(CHUNK, -(-(total - 1) // MAX_CHUNKS))
+    starts = range(1, total, size)
+    tickets, tickets_in = os.pipe()
+    os.write(tickets_in, b"".join(number.to_bytes(4, "big") for number in range(len(starts))))
+    os.close(tickets_in)
+    done: dict[int, list[Result]] = {}
+
+    def claim() -> int | None:
+        taken = os.read(tickets, 4)
+        return int.from_bytes(taken, "big") if len(taken) == 4 else None
+
+    def run(number: int) -> list[Result]:
+        start = starts[number]
+        return [task(item) for item in items[start : start + size]]
+
+    workers_running: dict[int, _Frames] = {}
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for done in pool.imap(_run_chunk, chunks):
-                gathered.extend(done)
-                if progress is not None:
-                    progress(len(gathered), total)
+        for _ in range(workers - 1):
+            frames_out, frames_in = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(frames_out)
+                _work_and_exit(claim, run, frames_in)
+            os.close(frames_in)
+            workers_running[pid] = _Frames(frames_out)
+        while (number := claim()) is not None:
+            done[number] = run(number)
+            for frames in workers_running.values():
+                frames.take(done, wait=False)
+            if progress is not None:
+                progress(1 + sum(map(len, done.values())), total)
+        for pid, frames in list(workers_running.items()):
+            frames.take(done, wait=True)  # to its end: the worker has exited or is exiting
+            _pid, status = os.waitpid(pid, 0)
+            del workers_running[pid]
+            frames.close()
+            if frames.failure is not None or not frames.ended:
+                code = os.waitstatus_to_exitcode(status)
+                ended = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
+                told = frames.failure or f"{ended} before its last chunk"
+                raise RuntimeError(f"a worker process failed:\n{told}")
     finally:
-        _task = None
-    return gathered
+        os.close(tickets)
+        for pid, frames in workers_running.items():  # failed or interrupted: none outlives us
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+            frames.close()
+    if progress is not None:
+        progress(total, total)
+    return [result for number in range(len(starts)) for result in done[number]]
 
 
-def _run_chunk(chunk: list[Any]) -> list[Any]:
-    assert _task is not None
-    return [_task(item) for item in chunk]
+class _Frames:
+    """What one worker sends: frames of a 4-byte length and a pickled (kind, number, data)."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.buffer = bytearray()
+        self.ended = False
+        self.failure: str | None = None
+
+    def take(self, done: dict[int, Any], *, wait: bool) -> None:
+        """Every whole frame sent so far into ``done``; with ``wait``, all up to the end."""
+        import pickle
+
+        os.set_blocking(self.descriptor, wait)
+        while True:
+            try:
+                read = os.read(self.descriptor, 1 << 20)
+            except BlockingIOError:
+                break
+            if not read:
+                break
+            self.buffer += read
+        start = 0
+        buffer = self.buffer
+        while len(buffer) - start >= 4:
+            length = int.from_bytes(buffer[start : start + 4], "big")
+            if len(buffer) - start - 4 < length:
+                break
+            kind, number, data = pickle.loads(buffer[start + 4 : start + 4 + length])
+            start += 4 + length
+            if kind == "chunk":
+                done[number] = data
+            elif kind == "failed":
+                self.failure = data
+            else:
+                self.ended = True
+        del buffer[:start]
+
+    def close(self) -> None:
+        if self.descriptor >= 0:
+            os.close(self.descriptor)
+            self.descriptor = -1
+
+
+def _work_and_exit(
+    claim: Callable[[], int | None], run: Callable[[int], list[Any]], frames: int
+) -> NoReturn:
+    """A forked worker: chunk after chunk, each chunk's results sent as one frame, then an
+    end frame (or the failure). It never returns, so it never runs the parent's code or
+    exit handlers."""
+    import traceback
+    from contextlib import suppress
+
+    status = 0
+    try:
+        while (number := claim()) is not None:
+            _send(frames, ("chunk", number, run(number)))
+        _send(frames, ("end", None, None))
+    except BaseException:  # told to the parent, which raises it
+        status = 1
+        with suppress(BaseException):
+            _send(frames, ("failed", None, traceback.format_exc()))
+    os._exit(status)
+
+
+def _send(descriptor: int, frame: tuple[str, int | None, Any]) -> None:
+    import pickle
+
+    payload = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    data = memoryview(len(payload).to_bytes(4, "big") + payload)
+    while data:
+        data = data[os.write(descriptor, data) :]
