@@ -35,14 +35,16 @@ WORDS = [
     "[bold]not markup[/]",
 ]
 
-line_text = st.lists(st.sampled_from(WORDS), min_size=0, max_size=9).map(" ".join)
-line = st.tuples(line_text, st.sampled_from([None, "dim", "bold red", "italic"]))
+run_text = st.lists(st.sampled_from([*WORDS, "line\nbreak"]), max_size=6).map(" ".join)
+run = st.tuples(run_text, st.sampled_from([None, "dim", "bold red", "italic"]))
+line = st.lists(run, max_size=3).map(tuple)
 cell = st.lists(line, min_size=0, max_size=3).map(tuple)
 column = st.builds(
     LongColumn,
     header=st.sampled_from(["When", "Time left", "Order", "Deadline", "A much longer header"]),
     no_wrap=st.booleans(),
     justify=st.sampled_from(["left", "right"]),
+    max_width=st.one_of(st.none(), st.integers(min_value=1, max_value=30)),
 )
 
 
@@ -69,7 +71,8 @@ def tables(draw: st.DrawFn) -> LongTable:
             max_size=6,
         )
     )
-    return LongTable(draw(st.sampled_from(["Deadlines", "A title " * 12])), columns, rows)
+    title = draw(st.sampled_from(["Deadlines", "A title " * 12, "Orders in [bold]x[/]"]))
+    return LongTable(title, columns, rows)
 
 
 @settings(max_examples=400, deadline=None)
@@ -88,16 +91,19 @@ def test_a_due_table_exactly() -> None:
     )
     rows: list[tuple[Cell, ...]] = [
         (
-            (("2026-03-02 Mon", None), ("until 15:00 MSK", None)),
-            (("3h 0m", None),),
-            (("Headphones from the summer sale", None),),
-            (("Protection ends: last moment to open a dispute", None), ("protection_end", "dim")),
+            ((("2026-03-02 Mon", None),), (("until 15:00 MSK", None),)),
+            ((("3h 0m", None),),),
+            ((("Headphones from the summer sale", None),),),
+            (
+                (("Protection ends: last moment to open a dispute", None),),
+                (("protection_end", "dim"),),
+            ),
         ),
         (
-            (("2026-03-05 Thu", None), ("until 24:00", None)),
-            (("3d 15h", None),),
-            (("Kettle", None),),
-            (("Answer the seller", None), ("buyer_response_due_round_1", "dim")),
+            ((("2026-03-05 Thu", None),), (("until 24:00", None),)),
+            ((("3d 15h", None),),),
+            ((("Kettle", None), (" [sale]", "dim")),),
+            ((("Answer the seller", None),), (("buyer_response_due_round_1", "dim"),)),
         ),
     ]
     table = LongTable("Your open deadlines", columns, rows)
@@ -109,7 +115,7 @@ def test_a_due_table_exactly() -> None:
         "│ 2026-03-02 Mon  │     3h 0m │ Headphones from the     │ Protection ends: last    │",
         "│ until 15:00 MSK │           │ summer sale             │ moment to open a dispute │",
         "│                 │           │                         │ protection_end           │",
-        "│ 2026-03-05 Thu  │    3d 15h │ Kettle                  │ Answer the seller        │",
+        "│ 2026-03-05 Thu  │    3d 15h │ Kettle [sale]           │ Answer the seller        │",
         "│ until 24:00     │           │                         │ buyer_response_due_roun… │",
         "└─────────────────┴───────────┴─────────────────────────┴──────────────────────────┘",
     ]

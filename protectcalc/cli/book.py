@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from protectcalc.model import Order, Timeline
+    from protectcalc.render.bookout import BookRow
 
 BOOK_PANEL = "Order book"
 
@@ -434,6 +435,30 @@ def _load_book(
     return computed, errors
 
 
+def _book_row(path: Path, as_of: str | None) -> BookRow | tuple[str, str]:
+    """One order of the book as ``orders`` lists it, or its file and error line."""
+    from protectcalc.engine.status import open_buyer_deadlines
+    from protectcalc.render.bookout import BookRow
+    from protectcalc.scenarios.orderfile import errors_located_in, forget_loaded, load_order_input
+    from protectcalc.scenarios.yaml_reader import FileProblems
+
+    try:
+        loaded = load_order_input(path)
+        used = replace(loaded, as_of=as_of)
+        with errors_located_in(path, used):
+            # orders shows the phase and the next deadline: no warnings, traps or texts
+            parsed, timeline = compute_order(used, deadlines_only=True)
+        deadlines = open_buyer_deadlines(parsed, timeline)
+        note = _note(path)
+    except (InputError, RuleSetError, FileProblems) as error:
+        text = str(error)
+        return str(path), text if text.startswith(str(path)) else f"{path}: {text}"
+    finally:
+        forget_loaded(path)
+    first = deadlines[0] if deadlines else None
+    return BookRow(path.stem, path, note, timeline.rules, timeline.phase, first)
+
+
 def _note(path: Path) -> str | None:
     from protectcalc.scenarios.orderfile import _LOADED
 
@@ -458,8 +483,11 @@ def list_orders(
 
         [cyan]protectcalc orders --format json[/cyan]
     """
+    from functools import partial
+
+    from protectcalc.cli.parallel import map_in_order
+    from protectcalc.cli.progress import progress
     from protectcalc.clock import utc
-    from protectcalc.engine.status import order_status
     from protectcalc.render.bookout import (
         BookRow,
         render_orders_csv,
@@ -471,11 +499,11 @@ def list_orders(
         raise InputError("format", output_format.value, "orders can be shown as table, json or csv")
     _check_as_of(as_of)
     folder = book_dir(orders)
-    computed, errors = _load_book(folder, as_of)
-    rows = [
-        BookRow(name, path, note, order_status(order, timeline))
-        for name, path, note, order, timeline in computed
-    ]
+    files = book_files(folder)
+    with progress("orders", enabled=output_format is OutputFormat.TABLE) as step:
+        found = map_in_order(partial(_book_row, as_of=as_of), files, step)
+    rows = [item for item in found if isinstance(item, BookRow)]
+    errors = [item for item in found if not isinstance(item, BookRow)]
     far = datetime.max.replace(tzinfo=None)
     rows.sort(
         key=lambda row: (

@@ -13,6 +13,7 @@ from typing import Any
 
 from protectcalc.clock import format_span
 from protectcalc.engine.status import Deadline, Status
+from protectcalc.model import Phase
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso
 from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import label
@@ -38,12 +39,11 @@ class BookRow:
     name: str
     path: Path
     note: str | None
-    status: Status
-
-    @property
-    def next(self) -> Deadline | None:
-        """The order's soonest open buyer deadline."""
-        return self.status.deadlines[0] if self.status.deadlines else None
+    rules: str
+    """The rule set the order was judged by."""
+    phase: Phase
+    next: Deadline | None
+    """The order's soonest open buyer deadline."""
 
 
 def when(deadline: Deadline) -> str:
@@ -67,8 +67,8 @@ def row_dict(row: BookRow) -> dict[str, Any]:
     first = row.next
     return {
         "name": row.name,
-        "rules": row.status.timeline.rules,
-        "phase": row.status.timeline.phase.value,
+        "rules": row.rules,
+        "phase": row.phase.value,
         "next": first.milestone.id if first else None,
         "label": label(first.milestone) if first else None,
         "due": iso(first.due) if first else None,
@@ -103,26 +103,32 @@ def render_orders_csv(rows: list[BookRow]) -> str:
 
 def render_orders_table(rows: list[BookRow], folder: Path) -> Any:
     """The human view: one line per order, the soonest next deadline first."""
-    from rich.table import Table
     from rich.text import Text
 
     if not rows:
         return Text(f"No orders in {folder}: add one with protectcalc add NAME ...", style="green")
-    table = Table(title=f"Orders in {folder}", title_justify="left")
-    table.add_column("Order", max_width=26)
-    table.add_column("Phase", max_width=24)
-    table.add_column("Next deadline of yours")
-    table.add_column("Time left", justify="right", no_wrap=True)
+    from protectcalc.render.longtable import Cell, LongColumn, LongTable
+
+    columns = (
+        LongColumn("Order", max_width=26),
+        LongColumn("Phase", max_width=24),
+        LongColumn("Next deadline of yours"),
+        LongColumn("Time left", justify="right", no_wrap=True),
+    )
+    cells: list[tuple[Cell, Cell, Cell, Cell]] = []
     for row in rows:
         first = row.next
-        name = Text(row.name, style="bold")
-        name.append(f" ({row.status.timeline.rules})", style="dim")
+        name: Cell = (((row.name, "bold"), (f" ({row.rules})", "bold dim")),)
         if row.note:
-            name.append(f"\n{row.note}", style="dim")
-        table.add_row(
-            name,
-            row.status.timeline.phase.value.replace("_", " "),
-            f"{label(first.milestone)}\n{when(first)}" if first else "-",
-            format_span(first.left) if first else "",
+            name += (((row.note, "bold dim"),),)
+        cells.append(
+            (
+                name,
+                (((row.phase.value.replace("_", " "), None),),),
+                (((label(first.milestone), None),), ((when(first), None),))
+                if first
+                else ((("-", None),),),
+                (((format_span(first.left), None),),) if first else ((("", None),),),
+            )
         )
-    return table
+    return LongTable(f"Orders in {folder}", columns, cells)

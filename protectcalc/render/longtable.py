@@ -26,8 +26,11 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-Line = tuple[str, str | None]
-"""One line of a cell: its text and its style name (``None``: plain)."""
+Run = tuple[str, str | None]
+"""A stretch of text and its style name (``None``: plain)."""
+
+Line = tuple[Run, ...]
+"""One line of a cell: its runs, left to right."""
 
 Cell = tuple[Line, ...]
 """A cell: its lines, top to bottom (a line wider than its column wraps)."""
@@ -38,15 +41,20 @@ PADDING = 1
 
 @dataclass(frozen=True)
 class LongColumn:
-    """A column: its header, whether it may wrap, and how its lines are justified."""
+    """A column: its header, whether it may wrap, how its lines are justified, and the most
+    cells it may take (its padding aside)."""
 
     header: str
     no_wrap: bool = False
     justify: Literal["left", "right"] = "left"
+    max_width: int | None = None
 
 
 class LongTable:
-    """Rows of plain-text cells under a title and a header, printed as Rich's table."""
+    """Rows of plain-text cells under a title and a header, printed as Rich's table.
+
+    Texts are never read as Rich markup: a name or a label from a file prints as written.
+    """
 
     def __init__(
         self, title: str, columns: Sequence[LongColumn], rows: Sequence[Sequence[Cell]]
@@ -57,9 +65,14 @@ class LongTable:
 
     def rich_table(self) -> Table:
         """The same table built with Rich: what this one stands for, and its fallback."""
-        table = Table(title=self.title, title_justify="left")
+        table = _titled(self.title)
         for column in self.columns:
-            table.add_column(column.header, no_wrap=column.no_wrap, justify=column.justify)
+            table.add_column(
+                column.header,
+                no_wrap=column.no_wrap,
+                justify=column.justify,
+                max_width=column.max_width,
+            )
         for row in self.rows:
             table.add_row(*(_rich_text(cell) for cell in row))
         return table
@@ -89,11 +102,17 @@ class LongTable:
         maxima = [_widest(column.header) + pad for column in self.columns]
         for row in self.rows:
             for index, cell in enumerate(row):
-                high = _widest("\n".join(text for text, _style in cell))
+                high = _widest("\n".join("".join(text for text, _style in line) for line in cell))
                 if high + pad > maxima[index]:
                     maxima[index] = high + pad
-        # Rich clamps every measure to the room there is; a column is never narrower than 1.
-        widths = [min(high, available) or 1 for high in maxima]
+        # Rich clamps every measure to the room there is, then to the column's own limit.
+        widths = [
+            min(min(high, available), column.max_width + pad)
+            if column.max_width is not None
+            else min(high, available)
+            for high, column in zip(maxima, self.columns, strict=True)
+        ]
+        widths = [width or 1 for width in widths]
         if sum(widths) > available:
             wrapable = [not column.no_wrap for column in self.columns]
             widths = Table._collapse_widths(widths, wrapable, available)
@@ -109,7 +128,7 @@ class LongTable:
         self, console: Console, options: ConsoleOptions, widths: list[int]
     ) -> tuple[list[Segment], Box, Segment] | None:
         """The title, top edge, header and header rule, from a header-only Rich table."""
-        table = Table(title=self.title, title_justify="left")
+        table = _titled(self.title)
         for column, width in zip(self.columns, widths, strict=True):
             table.add_column(
                 column.header,
@@ -130,7 +149,7 @@ class LongTable:
     def _body(self, console: Console, widths: list[int], box: Box) -> RenderResult:
         """The rows: every line of a row as few segments as its styles allow."""
         styles: dict[str, Style] = {}
-        wrapped: dict[tuple[str, str | None, int, str, bool], list[list[Segment]]] = {}
+        wrapped: dict[tuple[Line, int, str, bool], list[list[Segment]]] = {}
         blanks = [" " * width for width in widths]
         justify = [column.justify for column in self.columns]
         no_wrap = [column.no_wrap for column in self.columns]
@@ -145,22 +164,23 @@ class LongTable:
             for index, cell in enumerate(row):
                 width = widths[index] - 2 * PADDING
                 lines: list[list[Segment]] = []
-                for paragraph, style_name in cell or (("", None),):  # Rich: one blank line
-                    for text in paragraph.split("\n"):
-                        size = _cells(text)
-                        if text and size <= width and "\t" not in text and not text[-1].isspace():
-                            fill = " " * (width - size)
-                            style = _style(console, styles, style_name)
-                            if justify[index] == "right":
-                                lines.append([Segment(fill), Segment(text, style)])
-                            else:
-                                lines.append([Segment(text, style), Segment(fill)])
-                            continue
-                        key = (text, style_name, width, justify[index], no_wrap[index])
-                        found = wrapped.get(key)
-                        if found is None:
-                            found = wrapped[key] = _wrap(console, *key)
-                        lines.extend(found)
+                for line in _split_lines(cell):
+                    text = line[0][0] if len(line) == 1 else "".join(run for run, _ in line)
+                    size = _cells(text)
+                    if text and size <= width and "\t" not in text and not text[-1].isspace():
+                        fill = Segment(" " * (width - size))
+                        runs = [
+                            Segment(run, _style(console, styles, style_name))
+                            for run, style_name in line
+                            if run
+                        ]
+                        lines.append([fill, *runs] if justify[index] == "right" else [*runs, fill])
+                        continue
+                    key = (line, width, justify[index], no_wrap[index])
+                    found = wrapped.get(key)
+                    if found is None:
+                        found = wrapped[key] = _wrap(console, styles, *key)
+                    lines.extend(found)
                 cells.append(lines)
             height = max(len(lines) for lines in cells)
             for line_number in range(height):
@@ -198,15 +218,22 @@ def _style(console: Console, styles: dict[str, Style], name: str | None) -> Styl
 
 def _wrap(
     console: Console,
-    text: str,
-    style_name: str | None,
+    styles: dict[str, Style],
+    runs: Line,
     width: int,
     justify: Literal["left", "right"] | str,
     no_wrap: bool,
 ) -> list[list[Segment]]:
-    """A line that does not simply fit: wrapped, justified and cut by Rich itself."""
+    """A line that does not simply fit: wrapped, justified and cut as Rich does."""
+    if len(runs) == 1 and not no_wrap and width > 1:
+        text, style_name = runs[0]
+        if text.isascii() and text.isprintable():
+            wrapped = _wrap_ascii(text, _style(console, styles, style_name), width, justify)
+            if wrapped is not None:
+                return wrapped
     line = Text()
-    line.append(text, style_name)
+    for text, style_name in runs:
+        line.append(text, style_name)
     lines = line.wrap(
         console,
         width,
@@ -224,6 +251,37 @@ def _wrap(
     return out
 
 
+def _wrap_ascii(
+    text: str, style: Style | None, width: int, justify: str
+) -> list[list[Segment]] | None:
+    """``Text.wrap`` of one styled run of printable ASCII (a cell is a character), without
+    building a ``Text``: the same breaks (Rich's own ``divide_line``), the same trimming of
+    spaces, justification and ellipsis. A note or a long label wraps this way in every row."""
+    try:
+        from rich._wrap import divide_line
+    except ImportError:  # a Rich without it: Text.wrap does the work
+        return None
+    breaks = divide_line(text, width, fold=False)
+    out: list[list[Segment]] = []
+    for start, end in zip((0, *breaks), (*breaks, len(text)), strict=True):
+        piece = text[start:end]
+        if len(piece) > width:  # Text.rstrip_end: spaces beyond the width go
+            trailing = len(piece) - len(piece.rstrip())
+            piece = piece[: len(piece) - min(trailing, len(piece) - width)]
+        if justify == "right":
+            piece = piece.rstrip()
+        if len(piece) > width:
+            piece = piece[: width - 1] + "…"
+        fill = Segment(" " * (width - len(piece)))
+        if not piece:
+            out.append([fill])
+        elif justify == "right":
+            out.append([fill, Segment(piece, style)])
+        else:
+            out.append([Segment(piece, style), fill])
+    return out
+
+
 def _widest(text: str) -> int:
     """A text cell's widest line in cells (Rich's measure; its minimum plays no part here)."""
     lines = text.splitlines()
@@ -235,8 +293,35 @@ def _cells(text: str) -> int:
     return len(text) if text.isascii() and text.isprintable() else cell_len(text)
 
 
+def _split_lines(cell: Cell) -> list[Line]:
+    """A cell's lines as Rich splits its text: at every newline, a run's own too."""
+    if not cell:
+        return [(("", None),)]  # Rich prints an empty cell as one blank line
+    if all("\n" not in text for line in cell for text, _ in line):
+        return [line if line else (("", None),) for line in cell]
+    found: list[Line] = []
+    for line in cell:
+        current: list[Run] = []
+        for text, style_name in line:
+            first, *more = text.split("\n")
+            current.append((first, style_name))
+            for part in more:
+                found.append(tuple(current))
+                current = [(part, style_name)]
+        found.append(tuple(current) if current else (("", None),))
+    return found
+
+
+def _titled(title: str) -> Table:
+    """An empty Rich table with the title as plain text (never markup), in the title style."""
+    return Table(title=Text(title, style="table.title"), title_justify="left")
+
+
 def _rich_text(cell: Cell) -> Text:
     text = Text()
-    for number, (paragraph, style_name) in enumerate(cell):
-        text.append(("\n" if number else "") + paragraph, style_name)
+    for number, line in enumerate(cell):
+        if number:
+            text.append("\n")
+        for run, style_name in line:
+            text.append(run, style_name)
     return text

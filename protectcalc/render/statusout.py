@@ -298,10 +298,10 @@ def render_due_table(rows: list[DueRow]) -> Any:
         columns,
         [
             (
-                ((_when(row.deadline), None),),
-                ((format_span(row.deadline.left), None),),
-                ((plain(row.name), None),),  # a name from a file: never markup, never escapes
-                ((label(row.deadline.milestone), None), (row.deadline.milestone.id, "dim")),
+                (((_when(row.deadline), None),),),
+                (((format_span(row.deadline.left), None),),),
+                (((plain(row.name), None),),),  # a name from a file: no escapes (nor markup)
+                (((label(row.deadline.milestone), None),), ((row.deadline.milestone.id, "dim"),)),
             )
             for row in rows
         ],
