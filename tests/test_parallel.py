@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,19 +116,36 @@ def test_many_items_make_bigger_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parallel.map_in_order(lambda n: n + 1, items) == [n + 1 for n in items]
 
 
+def _raise_in_a_worker(n: int) -> None:
+    raise ValueError(f"item {n} broke")
+
+
+def _killed_in_a_worker(_n: int) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 @linux_only
-def test_a_failing_worker_is_raised_and_none_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("fail", "told"),
+    [
+        (_raise_in_a_worker, r"a worker process failed:(.|\n)*ValueError: item \d+ broke"),
+        (_killed_in_a_worker, "a worker process failed:\nkilled by signal 9 before its last"),
+    ],
+)
+def test_a_failing_worker_is_raised_and_none_is_left(
+    monkeypatch: pytest.MonkeyPatch, fail: Callable[[int], None], told: str
+) -> None:
     monkeypatch.setenv(parallel.WORKERS_VARIABLE, "2")
     parent = os.getpid()
 
     def fails_elsewhere(n: int) -> int:
         if os.getpid() != parent:
-            raise ValueError(f"item {n} broke")
+            fail(n)
         time.sleep(0.001)
         return n
 
     before = children()
-    with pytest.raises(RuntimeError, match=r"a worker process failed:(.|\n)*ValueError: item"):
+    with pytest.raises(RuntimeError, match=told):
         parallel.map_in_order(fails_elsewhere, list(range(200)))
     assert children() == before  # every worker was reaped
 
@@ -138,18 +156,3 @@ def children() -> set[int]:
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         found.update(int(pid) for pid in (task / "children").read_text().split())
     return found
-
-
-@linux_only
-def test_a_worker_killed_before_it_wrote_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(parallel.WORKERS_VARIABLE, "2")
-    parent = os.getpid()
-
-    def dies_elsewhere(n: int) -> int:
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(0.001)
-        return n
-
-    with pytest.raises(RuntimeError, match="failed:\nkilled by signal 9 before its last chunk"):
-        parallel.map_in_order(dies_elsewhere, list(range(200)))
