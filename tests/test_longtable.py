@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from protectcalc.render.longtable import Cell, LongColumn, LongTable
+from protectcalc.render.longtable import Cell, LongColumn, LongStack, LongTable
 
 WORDS = [
     "a",
@@ -153,3 +153,44 @@ def test_due_over_many_orders_prints_as_before() -> None:
     for width in (80, 97, 120):
         for colour in (False, True):
             assert printed(fit, width, colour) == printed(fit.wide.rich_table(), width, colour)
+
+
+stack_line = st.tuples(
+    st.lists(st.sampled_from([*WORDS, "line\nbreak"]), max_size=8).map(" ".join),
+    st.sampled_from([None, "dim", "yellow"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["Your open deadlines", "A long title " * 8]),
+    st.lists(st.lists(stack_line, max_size=6), max_size=5),
+    st.sampled_from([None, "bold"]),
+    st.integers(min_value=10, max_value=120),
+    st.booleans(),
+)
+def test_the_stack_prints_what_rich_prints(
+    title: str,
+    blocks: list[list[tuple[str, str | None]]],
+    base: str | None,
+    width: int,
+    colour: bool,
+) -> None:
+    stack = LongStack(title, blocks, base)
+    assert printed(stack, width, colour) == printed(stack.rich_group(), width, colour)
+
+
+def test_a_stack_exactly() -> None:
+    stack = LongStack(
+        "Deadlines",
+        [[("2026-03-02 Mon, until 15:00 MSK", None), ("protection_end", "dim")], []],
+        base="bold",
+    )
+    assert printed(stack, 40, colour=True) == (
+        "\x1b[1mDeadlines\x1b[0m\n"
+        "\n"
+        "\x1b[1m2026-03-02 Mon, until 15:00 MSK\x1b[0m\n"
+        "\x1b[1;2mprotection_end\x1b[0m\n"
+        "\n"
+        "\n"
+    )

@@ -8,8 +8,9 @@ and joined into one segment; only a line that must wrap (or holds a tab, or ends
 goes through Rich's own ``Text.wrap``, once per distinct text and width. The column widths
 follow Rich's algorithm, and the title, the header and the box come from a header-only Rich
 table of the same widths. A layout it does not reproduce (a terminal too narrow for the
-columns' widest words) is handed to the Rich table it stands for. A differential test checks
-both print the same bytes, colours included.
+columns' widest words) is handed to the Rich table it stands for. :class:`LongStack` does
+the same for the stacked view of narrow terminals. A differential test checks that each
+prints the same bytes as what it stands for, colours included.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Literal
 
 from rich.box import Box
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
@@ -324,4 +325,66 @@ def _rich_text(cell: Cell) -> Text:
             text.append("\n")
         for run, style_name in line:
             text.append(run, style_name)
+    return text
+
+
+class LongStack:
+    """A bold title, then blocks of lines with a blank line before each, printed as Rich
+    prints the same ``Text`` objects in a ``Group``: the narrow-terminal view of thousands of
+    deadlines. A block whose lines all fit the width (printable ASCII, no tab) is written as
+    one segment a line; any other block is handed to Rich as the ``Text`` it stands for.
+    """
+
+    def __init__(self, title: str, blocks: Sequence[Sequence[Run]], base: str | None) -> None:
+        self.title = title
+        self.blocks = blocks
+        self.base = base
+        """The style of every line of a block; a line's own style is added to it."""
+
+    def rich_group(self) -> Group:
+        """The same view built with Rich: what this one stands for."""
+        return Group(Text(self.title, style="bold"), *self._texts())
+
+    def _texts(self) -> list[Text]:
+        parts: list[Text] = []
+        for block in self.blocks:
+            parts.append(Text(""))
+            parts.append(_block_text(block, self.base))
+        return parts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        newline = Segment.line()
+        if _fits(self.title, width):
+            yield Segment(self.title, console.get_style("bold"))
+            yield newline
+        else:
+            yield Text(self.title, style="bold")
+        base = console.get_style(self.base) if self.base else Style.null()
+        styles: dict[str | None, Style | None] = {}
+        for block in self.blocks:
+            yield newline
+            if not all(_fits(text, width) for text, _ in block):
+                yield _block_text(block, self.base)
+                continue
+            for text, style_name in block or (("", None),):  # Rich: an empty block is a line
+                if style_name in styles:
+                    style = styles[style_name]
+                else:
+                    own = base + console.get_style(style_name) if style_name else base
+                    style = styles[style_name] = own or None
+                if text:
+                    yield Segment(text, style)
+                yield newline
+
+
+def _fits(text: str, width: int) -> bool:
+    """A line Rich prints as it is: printable ASCII no wider than the width."""
+    return len(text) <= width and text.isascii() and text.isprintable()
+
+
+def _block_text(block: Sequence[Run], base: str | None) -> Text:
+    text = Text(style=base or "")
+    for number, (line, style_name) in enumerate(block):
+        text.append(("\n" if number else "") + line, style_name)
     return text

@@ -95,28 +95,25 @@ DUE_NARROW = 80
 """``due`` has one column more (the order): below 80 columns its ids would be cut."""
 
 
-def _stacked(title: str, blocks: list[Any]) -> Any:
-    from rich.console import Group
-    from rich.text import Text
+def _stacked(title: str, blocks: list[list[tuple[str, str | None]]]) -> Any:
+    """The narrow view: a bold title, then one block of bold lines per deadline."""
+    from protectcalc.render.longtable import LongStack
 
-    parts: list[Any] = [Text(title, style="bold")]
-    for block in blocks:
-        parts.extend([Text(""), block])
-    return Group(*parts)
+    return LongStack(title, blocks, base="bold")
 
 
-def _block(due: Deadline, order: str | None = None) -> Any:
-    from rich.text import Text
-
-    block = Text(when_text(due.milestone), style="bold")
-    block.append(f"\n{format_span(due.left)} left")
+def _block(due: Deadline, order: str | None = None) -> list[tuple[str, str | None]]:
+    """One deadline's lines for the narrow view, each with the style added to bold."""
+    lines: list[tuple[str, str | None]] = [
+        (when_text(due.milestone), None),
+        (f"{format_span(due.left)} left", None),
+    ]
     if order is not None:
-        block.append(f"\n{plain(order)}")
-    block.append(f"\n{label(due.milestone)}")
-    block.append(f"\n{due.milestone.id}", style="dim")
+        lines.append((plain(order), None))
+    lines += [(label(due.milestone), None), (due.milestone.id, "dim")]
     if due.milestone.note:
-        block.append(f"\n{due.milestone.note}", style="yellow")
-    return block
+        lines.append((due.milestone.note, "yellow"))
+    return lines
 
 
 def _range(timeline: Timeline, first: str, last: str) -> tuple[str, str | None] | None:
