@@ -915,7 +915,7 @@ def _due_of_file(
                 parsed, result = compute_order(used, deadlines_only=True)
                 computed.append((name, path, parsed, result))
     except (InputError, RuleSetError) as error:
-        found = [(str(path), _file_message(path, line)) for line in error_lines(error)]
+        found = [(str(path), file_message(path, line)) for line in error_lines(error)]
         return 0, [], found
     finally:
         from protectcalc.scenarios.orderfile import forget_loaded
@@ -967,7 +967,7 @@ def _located_in(path: Path, used: OrderInput) -> Any:
     return errors_located_in(path, used)
 
 
-def _file_message(path: Path, text: str) -> str:
+def file_message(path: Path, text: str) -> str:
     """One line naming the file: ``orders/a.yaml:4:14: order.confirmed 2026-02-30: ...``."""
     return text if text.startswith(str(path)) else f"{path}: {text}"
 

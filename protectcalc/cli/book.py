@@ -27,6 +27,7 @@ from protectcalc.cli import (
     compute_order,
     console_out,
     emit,
+    file_message,
     order_options,
 )
 from protectcalc.cli.completers import event_names, order_names, outcome_names
@@ -414,22 +415,15 @@ def _load_book(
     folder: Path, as_of: str | None
 ) -> tuple[list[tuple[str, Path, str | None, Order, Timeline]], list[tuple[str, str]]]:
     """Every order of the book computed as of one moment, and the files that failed."""
-    from protectcalc.scenarios.orderfile import errors_located_in, load_order_input
     from protectcalc.scenarios.yaml_reader import FileProblems
 
     computed: list[tuple[str, Path, str | None, Order, Timeline]] = []
     errors: list[tuple[str, str]] = []
     for path in book_files(folder):
         try:
-            loaded = load_order_input(path)
-            used = (
-                replace(loaded, as_of=as_of) if as_of is not None else replace(loaded, as_of=None)
-            )
-            with errors_located_in(path, used):
-                parsed, timeline = compute_order(used)
+            parsed, timeline = _compute_book_file(path, as_of)
         except (InputError, RuleSetError, FileProblems) as error:
-            text = str(error)
-            errors.append((str(path), text if text.startswith(str(path)) else f"{path}: {text}"))
+            errors.append((str(path), file_message(path, str(error))))
             continue
         computed.append((path.stem, path, _note(path), parsed, timeline))
     return computed, errors
@@ -439,24 +433,32 @@ def _book_row(path: Path, as_of: str | None) -> BookRow | tuple[str, str]:
     """One order of the book as ``orders`` lists it, or its file and error line."""
     from protectcalc.engine.status import open_buyer_deadlines
     from protectcalc.render.bookout import BookRow
-    from protectcalc.scenarios.orderfile import errors_located_in, forget_loaded, load_order_input
+    from protectcalc.scenarios.orderfile import forget_loaded
     from protectcalc.scenarios.yaml_reader import FileProblems
 
     try:
-        loaded = load_order_input(path)
-        used = replace(loaded, as_of=as_of)
-        with errors_located_in(path, used):
-            # orders shows the phase and the next deadline: no warnings, traps or texts
-            parsed, timeline = compute_order(used, deadlines_only=True)
+        # orders shows the phase and the next deadline: no warnings, traps or texts
+        parsed, timeline = _compute_book_file(path, as_of, deadlines_only=True)
         deadlines = open_buyer_deadlines(parsed, timeline)
         note = _note(path)
     except (InputError, RuleSetError, FileProblems) as error:
-        text = str(error)
-        return str(path), text if text.startswith(str(path)) else f"{path}: {text}"
+        return str(path), file_message(path, str(error))
     finally:
         forget_loaded(path)
     first = deadlines[0] if deadlines else None
     return BookRow(path.stem, path, note, timeline.rules, timeline.phase, first)
+
+
+def _compute_book_file(
+    path: Path, as_of: str | None, deadlines_only: bool = False
+) -> tuple[Order, Timeline]:
+    """One order file of the book computed as of ``as_of`` (its own as_of is ignored), its
+    errors placed by line in the file."""
+    from protectcalc.scenarios.orderfile import errors_located_in, load_order_input
+
+    used = replace(load_order_input(path), as_of=as_of)
+    with errors_located_in(path, used):
+        return compute_order(used, deadlines_only=deadlines_only)
 
 
 def _note(path: Path) -> str | None:
