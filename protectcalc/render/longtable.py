@@ -3,14 +3,15 @@
 Why: ``due`` over a folder of 10,000 orders lists some 7,000 deadlines, and Rich's general
 table (measure every cell, wrap every cell, pad and crop every segment) spent about 0.8 ms a
 row on them: five seconds, more than reading and computing every order. This table knows its
-cells are plain lines with at most one style each, so a line that fits its column is padded
-and joined into one segment; only a line that must wrap (or holds a tab, or ends in a space)
-goes through Rich's own ``Text.wrap``, once per distinct text and width. The column widths
-follow Rich's algorithm, and the title, the header and the box come from a header-only Rich
-table of the same widths. A layout it does not reproduce (a terminal too narrow for the
-columns' widest words) is handed to the Rich table it stands for. :class:`LongStack` does
-the same for the stacked view of narrow terminals. A differential test checks that each
-prints the same bytes as what it stands for, colours included.
+cells are lines of plain-text runs, each run with at most one style, so a line that fits its
+column is padded and joined into as few segments as its styles allow; only a line that must
+wrap (or holds a tab, or ends in a space) is broken as Rich breaks it (one run of ASCII with
+Rich's own line breaker, anything else with ``Text.wrap``), once per distinct line and width.
+The column widths follow Rich's algorithm, and the title, the header and the box come from a
+header-only Rich table of the same widths. A layout it does not reproduce (a terminal too
+narrow for the columns that may not wrap) is handed to the Rich table it stands for.
+:class:`LongStack` does the same for the stacked view of narrow terminals. A differential
+test checks that each prints the same bytes as what it stands for, colours included.
 """
 
 from __future__ import annotations
@@ -80,17 +81,13 @@ class LongTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         extra_width = len(self.columns) + 1  # the edges and the dividers
-        available = options.max_width - extra_width
-        widths = self._widths(available)
-        if widths is None or sum(widths) > available:
+        widths = self._widths(options.max_width - extra_width)
+        head = self._head(console, options, widths) if widths is not None else None
+        if widths is None or head is None:
             yield self.rich_table()
             return
-        head = self._head(console, options, widths)
-        if head is None:
-            yield self.rich_table()
-            return
-        box, bottom = head[1], head[2]
-        yield from head[0]
+        segments, box, bottom = head
+        yield from segments
         yield from self._body(console, widths, box)
         yield bottom
         yield Segment.line()
@@ -226,7 +223,7 @@ def _wrap(
     no_wrap: bool,
 ) -> list[list[Segment]]:
     """A line that does not simply fit: wrapped, justified and cut as Rich does."""
-    if len(runs) == 1 and not no_wrap and width > 1:
+    if len(runs) == 1 and not no_wrap:
         text, style_name = runs[0]
         if text.isascii() and text.isprintable():
             wrapped = _wrap_ascii(text, _style(console, styles, style_name), width, justify)
