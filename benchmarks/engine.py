@@ -35,12 +35,16 @@ from protectcalc.rules import load_rule_set, parse_readings
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _inputs(count: int, seed: int) -> list[OrderInput]:
+def generated_inputs(count: int, seed: int, business_days: bool = False) -> list[OrderInput]:
+    """``count`` mixed orders of ``compare_engines.generate``, as the command line gives them;
+    without their buyer country unless ``business_days`` (the calendars' cache is measured
+    apart)."""
     rng = random.Random(seed)
     found: list[OrderInput] = []
     while len(found) < count:
         fields = dict(generate(rng)["fields"])  # type: ignore[arg-type]
-        fields.pop("buyer_country", None)  # business days: measured apart (calendars cache)
+        if not business_days:
+            fields.pop("buyer_country", None)
         for key in ("seller_responded", "buyer_responded", "extended", "readings"):
             fields[key] = tuple(fields.get(key, ()))  # type: ignore[arg-type]
         found.append(OrderInput(**fields))  # type: ignore[arg-type]
@@ -53,7 +57,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    raw = _inputs(args.orders, args.seed)
+    raw = generated_inputs(args.orders, args.seed)
     parsed = []
     for item in raw:
         try:

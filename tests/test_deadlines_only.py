@@ -6,7 +6,6 @@ test over the engine's story strategy."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 
-from benchmarks.compare_engines import generate
+from benchmarks.engine import generated_inputs
 from protectcalc.engine.scalar import compute_deadlines, compute_timeline
 from protectcalc.errors import InputError, RuleSetError
 from protectcalc.model import Summary, Timeline
@@ -39,21 +38,10 @@ def _assert_same_deadlines(full: Timeline, light: Timeline) -> None:
     assert (light.warnings, light.traps, light.next, light.summary) == ((), (), None, Summary())
 
 
-def _orders(count: int) -> list[OrderInput]:
-    rng = random.Random(20261204)
-    found = []
-    for _ in range(count):
-        fields = dict(generate(rng)["fields"])
-        for key in ("seller_responded", "buyer_responded", "extended", "readings"):
-            fields[key] = tuple(fields.get(key, ()))  # type: ignore[arg-type]
-        found.append(OrderInput(**fields))  # type: ignore[arg-type]
-    return found
-
-
 @pytest.mark.parametrize("rules_name", shipped_names())
 def test_deadlines_equal_the_timelines_over_generated_orders(rules_name: str) -> None:
     compared = refused = 0
-    for given_order in _orders(600):
+    for given_order in generated_inputs(600, 20261204, business_days=True):
         try:
             rules: RuleSet = load_rule_set(rules_name, parse_readings(given_order.readings))
             order, as_of = build_order(given_order, NOW, ZoneInfo("UTC"))
