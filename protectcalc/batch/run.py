@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from io import BytesIO
+from io import BytesIO, StringIO
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -149,7 +149,6 @@ def _peeked_header(stream: Any) -> list[str] | None:
     whole, as before.
     """
     import csv
-    import io
 
     peek = getattr(stream, "peek", None)
     if peek is None:
@@ -160,7 +159,7 @@ def _peeked_header(stream: Any) -> list[str] | None:
     first = data[: data.index(b"\n") + 1].decode("utf-8-sig", errors="replace")
     if not first.strip():
         return None
-    return next(csv.reader(io.StringIO(first)), [])
+    return next(csv.reader(StringIO(first)), [])
 
 
 def _csv_chunks(source: Any, header: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:

@@ -23,6 +23,7 @@ from protectcalc.render.when import by_text, when_text
 
 if TYPE_CHECKING:
     from protectcalc.engine.layers import Layered
+    from protectcalc.render.longtable import Run
 
 DUE_COLUMNS = (
     "name",
@@ -95,16 +96,16 @@ DUE_NARROW = 80
 """``due`` has one column more (the order): below 80 columns its ids would be cut."""
 
 
-def _stacked(title: str, blocks: list[list[tuple[str, str | None]]]) -> Any:
+def _stacked(title: str, blocks: list[list[Run]]) -> Any:
     """The narrow view: a bold title, then one block of bold lines per deadline."""
     from protectcalc.render.longtable import LongStack
 
     return LongStack(title, blocks, base="bold")
 
 
-def _block(due: Deadline, order: str | None = None) -> list[tuple[str, str | None]]:
+def _block(due: Deadline, order: str | None = None) -> list[Run]:
     """One deadline's lines for the narrow view, each with the style added to bold."""
-    lines: list[tuple[str, str | None]] = [
+    lines: list[Run] = [
         (when_text(due.milestone), None),
         (f"{format_span(due.left)} left", None),
     ]

@@ -98,7 +98,8 @@ def _where(path: str, line: int | None, column: int | None, key: str) -> str:
 
 
 def forget_loaded(path: Path) -> None:
-    """Let go of what :func:`load_order_input` kept of ``path`` (``due`` is done with it).
+    """Let go of what :func:`load_order_input` kept of ``path`` (``due`` and ``orders`` are
+    done with it).
 
     Kept for every file, ten thousand files' trees stayed in memory for the whole run, and
     the garbage collector walked them again on each full collection.
