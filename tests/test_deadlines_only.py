@@ -1,8 +1,9 @@
 """``compute_deadlines`` (what ``due`` computes) equals ``compute_timeline`` on every field it
 fills: the same milestones with the same dates, labels, notes, actors and ``done``, and the
 same phase; only the explanations, traces, warnings, traps, next action and summary are left
-out. A differential test over generated orders of every shipped rule set, and a property
-test over the engine's story strategy."""
+out. A differential test over generated orders of every shipped rule set (which also checks
+that ``traces=True`` only adds the traces), and a property test over the engine's story
+strategy."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ def _assert_same_deadlines(full: Timeline, light: Timeline) -> None:
     assert (light.warnings, light.traps, light.next, light.summary) == ((), (), None, Summary())
 
 
+def _assert_traces_only_add_traces(full: Timeline, traced: Timeline) -> None:
+    """``traces=True`` (``timeline --explain``) fills every milestone's trace, nothing else."""
+    assert all(item.trace for item in traced.milestones)
+    assert all(item.trace == () for item in full.milestones)
+    untraced = tuple(replace(item, trace=()) for item in traced.milestones)
+    assert replace(traced, milestones=untraced) == full
+
+
 @pytest.mark.parametrize("rules_name", shipped_names())
 def test_deadlines_equal_the_timelines_over_generated_orders(rules_name: str) -> None:
     compared = refused = 0
@@ -56,6 +65,7 @@ def test_deadlines_equal_the_timelines_over_generated_orders(rules_name: str) ->
             refused += 1
             continue
         _assert_same_deadlines(full, compute_deadlines(order, rules, as_of))
+        _assert_traces_only_add_traces(full, compute_timeline(order, rules, as_of, traces=True))
         compared += 1
     assert compared >= 50, f"only {compared} orders of {rules_name} were computed"
 

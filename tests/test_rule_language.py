@@ -279,10 +279,13 @@ def test_explain_walks_the_chain(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     code, out, _ = _invoke([*args, "--explain", "safe_dispute_open"], capsys)
     assert code == 0
-    assert out.splitlines()[:3] == [
+    assert out.splitlines()[:6] == [
         "safe_dispute_open: Open a dispute by (safe date)",
         "  falls at 2026-03-15 00:00",
         "  because protection_end 2026-03-16 00:00 - 1 day safety margin",
+        "  - applies because protection_end > protection_end.start",
+        "  - from protection_end = 2026-03-16 00:00",
+        "  - - safety_margin = 1 day",
     ]
     assert "  rule post_confirmation_protection (rules aliexpress)" in out
     code, _, err = _invoke([*args, "--explain", "nothing_here"], capsys)

@@ -472,10 +472,13 @@ def compute(order: OrderInput) -> Timeline:
     return compute_order(order)[1]
 
 
-def compute_order(order: OrderInput, deadlines_only: bool = False) -> tuple[Order, Timeline]:
+def compute_order(
+    order: OrderInput, deadlines_only: bool = False, traces: bool = False
+) -> tuple[Order, Timeline]:
     """The parsed :class:`Order` and its timeline (``status`` and ``due`` need both).
 
-    ``deadlines_only``: the milestones and phase only (``compute_deadlines``), for ``due``.
+    ``deadlines_only``: the milestones and phase only (``compute_deadlines``), for ``due``;
+    ``traces``: each milestone's steps too, for ``timeline --explain``.
     """
     from protectcalc.cli.shell import now, system_zone
     from protectcalc.engine.scalar import compute_deadlines, compute_timeline
@@ -492,8 +495,9 @@ def compute_order(order: OrderInput, deadlines_only: bool = False) -> tuple[Orde
     zone = system_zone() if order.tz is None else None
     rules = load_rule_set(order.rules, parse_readings(order.readings), parse_sets(order.sets))
     parsed, as_of = build_order(order, now(), zone or _utc_zone())
-    compute = compute_deadlines if deadlines_only else compute_timeline
-    return parsed, compute(parsed, rules, as_of)
+    if deadlines_only:
+        return parsed, compute_deadlines(parsed, rules, as_of)
+    return parsed, compute_timeline(parsed, rules, as_of, traces=traces)
 
 
 def compute_layered(order: OrderInput) -> tuple[Order, "Layered"]:
@@ -713,13 +717,12 @@ def timeline(
     if order.also and explain is None:
         render_layered(compute_layered(order)[1], output_format, output)
         return
-    computed = compute(order)
     if explain is not None:
         from protectcalc.render.explain import render_explain
 
-        emit(render_explain(computed, explain), output)
+        emit(render_explain(compute_order(order, traces=True)[1], explain), output)
         return
-    render(computed, output_format, output, _order_name(ctx))
+    render(compute(order), output_format, output, _order_name(ctx))
 
 
 def _order_name(ctx: typer.Context) -> str:

@@ -157,7 +157,9 @@ class _Scope:
     answers for the values.
     """
 
-    def __init__(self, order: Order, plan: Plan, as_of: datetime, texts: bool = True) -> None:
+    def __init__(
+        self, order: Order, plan: Plan, as_of: datetime, texts: bool = True, traces: bool = False
+    ) -> None:
         self.order = order
         self.plan = plan
         self.now = as_of
@@ -166,7 +168,9 @@ class _Scope:
         self.facts: dict[str, Missed] = {}
         self.locals: Mapping[str, Any] = _NO_LOCALS
         self.texts = texts
-        """Render explanations and traces (False: :func:`compute_deadlines`)."""
+        """Render explanations (False: :func:`compute_deadlines`)."""
+        self.traces = traces and texts
+        """Write each milestone's ``trace`` (only ``timeline --explain`` shows it)."""
         names = self.names = _plan_names(plan)
         self.rule_values = names.rule_values
         self.value_names = _VALUE_NAMES
@@ -446,18 +450,30 @@ def compute_deadlines(order: Order, rules: RuleSet, as_of: datetime) -> Timeline
 
 
 def compute_timeline(
-    order: Order, rules: RuleSet, as_of: datetime, also_reads: frozenset[str] = frozenset()
+    order: Order,
+    rules: RuleSet,
+    as_of: datetime,
+    also_reads: frozenset[str] = frozenset(),
+    *,
+    traces: bool = False,
 ) -> Timeline:
     """Every milestone the order's events allow, the phase as of ``as_of``, and what to do next.
 
     An event the rule set does not read is refused, unless ``also_reads`` (what the other
     layers of the same order read) has it: then this layer simply does not use it.
+    ``traces``: also write each milestone's ``trace``, the steps ``timeline --explain``
+    shows (no other view reads them; left empty otherwise, some 5% of an order's work).
     """
-    return _compute(order, rules, as_of, also_reads, texts=True)
+    return _compute(order, rules, as_of, also_reads, texts=True, traces=traces)
 
 
 def _compute(
-    order: Order, rules: RuleSet, as_of: datetime, also_reads: frozenset[str], texts: bool
+    order: Order,
+    rules: RuleSet,
+    as_of: datetime,
+    also_reads: frozenset[str],
+    texts: bool,
+    traces: bool = False,
 ) -> Timeline:
     zone = order.timezone
     day: date | None = None
@@ -469,7 +485,7 @@ def _compute(
     check_reads(order, plan.reads | also_reads if also_reads else plan.reads, rules.name)
     check_order(order, plan)
     _check_given_calendars(order)
-    scope = _Scope(order, plan, as_of.astimezone(zone), texts)
+    scope = _Scope(order, plan, as_of.astimezone(zone), texts, traces)
     names = scope.names
     calendars = _Calendars([], {})
     ranks: dict[str, tuple[int, int]] = {}
@@ -590,7 +606,7 @@ def _evaluate_case(
             given_explain,
             label=node.spec.label,
             on_calendar=node.on_calendar,
-            trace=(f"{case.event} given: {wall(given)}",) if scope.texts else (),
+            trace=(f"{case.event} given: {wall(given)}",) if scope.traces else (),
         )
     plan = scope.plan
     assert case.anchor is not None
@@ -660,7 +676,7 @@ def _evaluate_case(
     if unconfirmed_note is not None:
         note = f"{note}; {unconfirmed_note}" if note else unconfirmed_note
     trace: tuple[str, ...] = ()
-    if texts:
+    if scope.traces:
         origin = f"from {case.anchor_text} = {wall(anchor)}"
         if floored is None and counted is not None:  # the usual shapes, one tuple each
             applies = facts.applies_trace
@@ -772,7 +788,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
     start_at: datetime | None = None
     start_projected = False
     label = ""
-    texts = scope.texts  # the labels below feed explanations and traces only
+    texts, traces = scope.texts, scope.traces  # the labels feed explanations and traces only
     for start in node.starts:
         scope.locals = _NO_LOCALS
         if start.when is not None and not start.when(scope):
@@ -831,7 +847,7 @@ def _evaluate_cycle(node: CycleNode, scope: _Scope, ranks: dict[str, tuple[int, 
                     (step.add_rule,),
                     done,
                     facts.on_calendar,
-                    (f"{label} + {step.add_rule} = {facts.rule_text}",) if texts else (),
+                    (f"{label} + {step.add_rule} = {facts.rule_text}",) if traces else (),
                 ),
             )
             ranks[milestone_id] = (node.rank, sub)
@@ -923,7 +939,7 @@ def _cycle_end(
             start=start_at,
             rule_ids=(rule_id,) if rule_id != EVENT_RULE else (),
             on_calendar=node.end_on_calendar or node.end_actor == "buyer",
-            trace=(f"{rule_id}: {explain}",) if scope.texts else (),
+            trace=(f"{rule_id}: {explain}",) if scope.traces else (),
         ),
     )
     ranks[node.end_id] = (node.rank, 1 << 20)

@@ -149,6 +149,10 @@ class RuleSet:
 
     def plan_for(self, day: date | None) -> Plan:
         """The compiled plan in force for an order whose first event is on ``day``."""
+        if day is None:  # an undated rule set's one plan: no import statement on the way
+            plan = self._plans.get(-1)
+            if plan is not None:
+                return plan
         from protectcalc.rules.plan import compile_plan, period_index
 
         index = period_index(self, day)
