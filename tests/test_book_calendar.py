@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +73,16 @@ def test_stable_uids_sequence_and_cancelled(tmp_path: Path) -> None:
     first = by_milestone(out)
     assert sorted(first) == ["headphones/protection_end", "headphones/safe_dispute_open"]
     assert {int(e["sequence"]) for e in first.values()} == {0}
-    assert str(first["headphones/protection_end"]["dtstart"].to_ical().decode()) == (
-        "20260411T000000"
-    )
+    # Protection ends 11 April 00:00: an all-day event on its last day, 10 April (SPEC 2.3),
+    # its reminders before the end of that day, and the last day said in the description.
+    protection_end = first["headphones/protection_end"]
+    assert protection_end["dtstart"].to_ical().decode() == "20260410"
+    assert protection_end["dtend"].to_ical().decode() == "20260411"
+    assert {str(a["trigger"].params["RELATED"]) for a in protection_end.walk("VALARM")} == {"END"}
+    assert "Last day: 2026-04-10 Fri, until 24:00 MSK." in str(protection_end["description"])
     text = out.read_bytes().decode("utf-8")
-    assert "DTSTART;TZID=Europe/Moscow:20260411T000000" in text
-    assert "BEGIN:VTIMEZONE\r\nTZID:Europe/Moscow" in text
+    assert "DTSTART;VALUE=DATE:20260410" in text
+    assert "VTIMEZONE" not in text  # all-day events have no zone
 
     # The same book and moment: the same file, nothing raised.
     said = export(book, out, "2026-03-01T09:00")
@@ -93,6 +97,7 @@ def test_stable_uids_sequence_and_cancelled(tmp_path: Path) -> None:
     assert moved["headphones/protection_end"]["uid"] == first["headphones/protection_end"]["uid"]
     assert int(moved["headphones/protection_end"]["sequence"]) == 1
     assert "DTSTART;TZID=Europe/Moscow:20260317T100000" in out.read_text("utf-8")
+    assert "BEGIN:VTIMEZONE\r\nTZID:Europe/Moscow" in out.read_bytes().decode("utf-8")
 
     # A dispute opened: the "open a dispute by" deadlines no longer apply.
     record(book, "headphones", "dispute-opened", "2026-03-10T08:00", "--as-of", "2026-03-10T09:00")
@@ -131,13 +136,17 @@ def test_a_vtimezone_per_zone_utc_in_utc_and_all_day_business_days(tmp_path: Pat
     export(book, out, "2026-03-02T09:00")
     text = out.read_text("utf-8")
     zones = sorted(str(z["tzid"]) for z in Calendar.from_ical(text).walk("VTIMEZONE"))
-    assert zones == ["America/New_York", "Europe/Moscow"]  # the business day has no zone
-    assert "DTSTART:20260316T000000Z" in text  # the UTC order
+    assert zones == ["America/New_York"]  # all-day events (midnight, business days) have none
+    # Moscow and UTC: protection ends 16 March 00:00, so 15 March is the last day, all day.
+    found = by_milestone(out)
+    for name in ("moscow", "utc"):
+        assert found[f"{name}/protection_end"]["dtstart"].to_ical().decode() == "20260315"
     # 15 days from 1 March 00:00 EST end at 01:00 EDT: the zone's rules are in the file.
     assert "DTSTART;TZID=America/New_York:20260316T010000" in text
-    answer = by_milestone(out)["mediation/escalated_response_due"]
-    assert answer["dtstart"].to_ical().decode() == "20260306"  # a business day: all day
-    assert answer["dtend"].to_ical().decode() == "20260307"
+    answer = found["mediation/escalated_response_due"]
+    # The 7th business day is 6 March, due as it begins: all day on 5 March, the last day.
+    assert answer["dtstart"].to_ical().decode() == "20260305"
+    assert answer["dtend"].to_ical().decode() == "20260306"
 
 
 def test_reminders_and_reminder_events(tmp_path: Path) -> None:
@@ -148,9 +157,10 @@ def test_reminders_and_reminder_events(tmp_path: Path) -> None:
     found = by_milestone(out)
     deadline = found["x/protection_end"]
     triggers = sorted(str(a["trigger"].to_ical().decode()) for a in deadline.walk("VALARM"))
-    assert triggers == ["-P2D", "-PT3H"]
+    assert triggers == ["-P2D", "-PT3H"]  # before the end of the last day, 15 March
+    assert deadline["dtstart"].dt == date(2026, 3, 15)
     early, late = found["x/protection_end/(2d"], found["x/protection_end/(3h"]
-    at = deadline["dtstart"].dt
+    at = datetime(2026, 3, 16, tzinfo=UTC)  # the deadline itself
     assert early["dtstart"].dt == at - timedelta(days=2)
     assert late["dtstart"].dt == at - timedelta(hours=3)
     assert not early.walk("VALARM")  # the reminder event is the reminder

@@ -12,10 +12,13 @@ go in; the text of one RFC 5545 file comes out. Imported only by ``calendar``.
 - a deadline that no longer applies (the dispute was opened, answered or closed; the order
   left the book; the milestone is gone) is written with STATUS:CANCELLED, so the calendar
   drops or strikes it; one that was never exported is simply left out;
-- a timed deadline starts at its instant in the order's zone (a VTIMEZONE for every zone
-  used) or in UTC; a business-day deadline is an all-day event;
-- each deadline has one VALARM per reminder offset; with ``reminder_events`` every reminder
-  is also an event of its own (Google Calendar and Outlook drop VALARM on import);
+- a deadline at local midnight, and a business-day deadline (due as its date begins), is an
+  all-day event on its **last day** (SPEC 2.3), as ``timeline --format ics`` writes it: an
+  event at 16 March 00:00 shows on 16 March, a day too late to act; any other deadline
+  starts at its instant in the order's zone (a VTIMEZONE for every zone used) or in UTC;
+- each deadline has one VALARM per reminder offset, before the deadline itself (for an
+  all-day event, before its end); with ``reminder_events`` every reminder is also an event
+  of its own (Google Calendar and Outlook drop VALARM on import);
 - DTSTAMP is the moment judged, so the same book and the same moment give the same file.
 """
 
@@ -32,14 +35,15 @@ from icalendar import Alarm, Calendar, Event
 from protectcalc import __version__
 from protectcalc.engine.status import open_buyer_deadlines
 from protectcalc.model import EVENT_RULE, Milestone, Order, Timeline
+from protectcalc.render.ics import ical_instant, is_all_day
 from protectcalc.render.labels import label
+from protectcalc.render.when import when_text
 
 PRODID = f"-//protectcalc//protectcalc {__version__} order book//EN"
 UID_DOMAIN = "@protectcalc-book"
 DEFAULT_REMINDERS = (timedelta(days=2), timedelta(days=1))
 """Two days before (time to act calmly) and one safety margin (1 day, 000) before."""
 
-_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "UCT", "Universal", "Etc/UCT"}
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -124,7 +128,11 @@ def wanted_events(
             if not _on_calendar(item):
                 continue
             cancelled = item.id not in still_to_do
-            start: datetime | date = item.day if item.at is None else _ical_instant(item.at)
+            start: datetime | date = (
+                ical_instant(item.at)
+                if item.at is not None and not is_all_day(item)
+                else item.last_day
+            )
             title = f"{label(item)}: {entry.name}"
             text = _description(entry, item)
             found.append(
@@ -145,9 +153,9 @@ def wanted_events(
                 found.append(
                     Wanted(
                         uid=order_uid(entry.name, item.id, f"-remind-{_offset_id(offset)}"),
-                        start=_ical_instant(due - offset),
+                        start=ical_instant(due - offset),
                         summary=f"Reminder ({span_text(offset)} before): {title}",
-                        description=f"Due {_show_due(item)}.\n{text}",
+                        description=text,
                         cancelled=cancelled,
                         categories=("protectcalc", entry.name, "reminder"),
                     )
@@ -173,22 +181,12 @@ def _offset_id(offset: timedelta) -> str:
     return f"{minutes}m"
 
 
-def _show_due(item: Milestone) -> str:
-    if item.at is None:
-        return f"{item.day.isoformat()} (business day: as it begins)"
-    return item.at.strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _ical_instant(moment: datetime) -> datetime:
-    """A named zone is kept (written with TZID); UTC and bare offsets are written in UTC (Z)."""
-    key = getattr(moment.tzinfo, "key", None)
-    if key is None or key in _UTC_NAMES:
-        return moment.astimezone(UTC)
-    return moment
-
-
 def _description(entry: BookOrder, item: Milestone) -> str:
-    lines = [f"Order {entry.name}" + (f": {entry.note}" if entry.note else ""), item.explain]
+    lines = [
+        f"Order {entry.name}" + (f": {entry.note}" if entry.note else ""),
+        f"Last day: {when_text(item)}.",
+        item.explain,
+    ]
     if item.note:
         lines.append(item.note)
     lines.extend(f'Source {source.name}: "{source.text}"' for source in item.sources)
@@ -288,6 +286,9 @@ def _event(item: Wanted, sequence: int, dtstamp: datetime) -> Event:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("description", f"{item.summary} (in {span_text(offset)})")
-            alarm.add("trigger", -offset)
+            if isinstance(item.start, datetime):
+                alarm.add("trigger", -offset)
+            else:  # before the end of the last day: the deadline itself
+                alarm.add("trigger", -offset, parameters={"RELATED": "END"})
             event.add_component(alarm)
     return event

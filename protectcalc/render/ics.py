@@ -95,13 +95,13 @@ def _event(
     summary = prefix + label(item) + (" (planned)" if item.projected else "")
     event.add("summary", summary)
     event.add("description", _description(item, planned))
-    all_day = item.at is None or _at_midnight(item.at)
+    all_day = is_all_day(item)
     if all_day:
         event.add("dtstart", item.last_day)
         event.add("dtend", item.last_day + timedelta(days=1))
     else:
         assert item.at is not None
-        event.add("dtstart", _ical_instant(item.at))
+        event.add("dtstart", ical_instant(item.at))
     event.add("transp", "TRANSPARENT")
     event.add("categories", [item.actor.value, "projected" if item.projected else "deadline"])
     if item.actor is Actor.BUYER and margin > timedelta(0):
@@ -116,14 +116,20 @@ def _event(
     return event
 
 
-def _at_midnight(moment: datetime) -> bool:
-    return moment.hour == moment.minute == moment.second == moment.microsecond == 0
+def is_all_day(item: Milestone) -> bool:
+    """An all-day event on its last day: a business-day date, or an instant at local midnight
+    (SPEC 2.3: the day before is the last day to act). The book's calendar uses it too."""
+    at = item.at
+    return at is None or at.hour == at.minute == at.second == at.microsecond == 0
 
 
-def _ical_instant(moment: datetime) -> datetime:
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "UCT", "Universal", "Etc/UCT"})
+
+
+def ical_instant(moment: datetime) -> datetime:
     """A named zone is kept (written with TZID); UTC and bare offsets are written in UTC (Z)."""
     key = getattr(moment.tzinfo, "key", None)
-    if key is None or key in ("UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "UCT", "Universal"):
+    if key is None or key in _UTC_NAMES:
         return moment.astimezone(UTC)
     return moment
 
