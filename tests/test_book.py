@@ -209,6 +209,23 @@ def test_add_writes_a_plain_order_file_with_fixed_dates(book: Path) -> None:
     assert json.loads(again.stdout)["timezone"] == "Asia/Shanghai"
 
 
+def test_the_book_says_the_last_day_of_a_midnight_deadline(book: Path) -> None:
+    """Safe date 15 March 00:00: the confirmation and the list name 14 March (SPEC 2.3),
+    never "2026-03-15 Sun 00:00", which reads as a day more than there is."""
+    added = invoke(
+        ["add", "x", "--confirmed", "2026-03-01", "--tz", "Europe/Moscow", "--as-of", "2026-03-02"],
+        book,
+    )
+    assert added.exit_code == 0, added.output
+    assert added.stdout.endswith(
+        "next: Open a dispute by (safe date), 2026-03-14 Sat until 24:00 MSK (13d 0h left)\n"
+    )
+    listed = invoke(["orders", "--as-of", "2026-03-02"], book)
+    assert listed.exit_code == 0, listed.output
+    assert "2026-03-14 Sat until 24:00 MSK" in listed.stdout
+    assert "00:00" not in added.stdout + listed.stdout
+
+
 def test_add_defaults_to_the_system_zone_and_writes_it(book: Path) -> None:
     result = invoke(["add", "x1", "--shipped", "2026-02-10"], book, TZ="America/New_York")
     assert result.exit_code == 0, result.output

@@ -99,6 +99,10 @@ def test_html_is_one_self_contained_page_with_the_chart_and_the_table() -> None:
     assert not re.search(r"<script|<link|<img|\ssrc=", page)
     assert page.count("<tr") == 1 + len(example().milestones)
     assert 'id="bar-seller_response_due_2"' in page
+    # The table says each deadline's last day (SPEC 2.3), as the terminal table does:
+    # protection ends 16 March 00:00, so 15 March is the last day to open a dispute.
+    assert "<td>2026-03-15 Sun, until 24:00 MSK</td><td>buyer</td><td><b>Protection ends" in page
+    assert "<td>2026-03-16" not in page
 
 
 BROWSER_FLAGS = [

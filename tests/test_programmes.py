@@ -256,11 +256,14 @@ def test_layered_status_names_the_last_protection_open() -> None:
     result = invoke(["status", *LAYERED])
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
+    # Said as last days (SPEC 2.3): protection ending 31 July 00:00 leaves 30 July.
     assert (
-        "The last protection still open: PayPal Buyer Protection, until 2026-07-31 00:00 MSK"
-        in text
+        "The last protection still open: PayPal Buyer Protection, 2026-07-30 Thu, "
+        "until 24:00 MSK" in text
     )
     assert "Next across all: AliExpress buyer protection" in text
+    assert "arrives): 2026-03-15 Sun, until 24:00 MSK (13d 15h left)" in text
+    assert "00:00 MSK" not in text
 
 
 def test_layered_calendar_has_distinct_uids_per_layer() -> None:

@@ -80,17 +80,6 @@ def last_open(layered: Layered) -> tuple[Layer, datetime] | None:
     return max(found, key=lambda pair: utc(pair[1])) if found else None
 
 
-def last_open_text(layered: Layered) -> str:
-    """``the last protection still open: PayPal Buyer Protection, until 2026-08-29 11:15 EDT``."""
-    found = last_open(layered)
-    if found is None:
-        return "no protection is still open in any layer"
-    layer, end = found
-    return (
-        f"the last protection still open: {layer.title}, until {end.strftime('%Y-%m-%d %H:%M %Z')}"
-    )
-
-
 def layered_near(
     order: Order, layered: Layered, status: Status, within: timedelta | None
 ) -> Status:

@@ -17,6 +17,7 @@ from protectcalc.model import Phase
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso
 from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import label
+from protectcalc.render.when import when_text
 
 ORDER_COLUMNS = (
     "name",
@@ -47,12 +48,14 @@ class BookRow:
 
 
 def when(deadline: Deadline) -> str:
-    """A deadline's moment as people read it: ``2026-03-16 Mon 00:00 MSK``."""
-    return deadline.due.strftime("%Y-%m-%d %a %H:%M %Z")
+    """A deadline as its last day, as every view says it (SPEC 2.3):
+    ``2026-03-15 Sun until 24:00 MSK`` for 16 March 00:00, never ``2026-03-16 Mon 00:00``,
+    which reads as a day more than there is."""
+    return when_text(deadline.milestone, " ")
 
 
 def next_line(status: Status) -> str:
-    """``in_transit; next: Open a dispute by ... 2026-03-15 Sun 00:00 MSK (13d 15h left)``."""
+    """``in_transit; next: Open a dispute by ... 2026-03-14 Sat until 24:00 MSK (13d 15h left)``."""
     phase = status.timeline.phase.value
     if not status.deadlines:
         return f"{phase}; no open deadline of yours"

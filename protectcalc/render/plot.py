@@ -28,6 +28,7 @@ from matplotlib.patches import Patch
 
 from protectcalc.model import Actor, Timeline
 from protectcalc.render.chart import day_label
+from protectcalc.render.when import when_text
 from protectcalc.render.windows import Layer, LayerLanes, layer_lanes, programme_name
 
 __all__ = ["programme_name", "render_html", "render_png", "render_svg"]
@@ -169,7 +170,7 @@ def render_png(layers: Sequence[Layer], name: str = "order", dpi: float = 110) -
 def _table(timeline: Timeline) -> str:
     rows = []
     for item in timeline.milestones:
-        when = item.at.strftime("%Y-%m-%d %a %H:%M %Z") if item.at else f"{item.day} (business day)"
+        when = when_text(item)  # a deadline as its last day (SPEC 2.3), as the table says it
         sources = " ".join(dict.fromkeys(src.short for src in item.sources)) or "given"
         rows.append(
             "<tr{cls}><td>{when}</td><td>{who}</td><td><b>{label}</b> <code>{id}</code>{plan}"

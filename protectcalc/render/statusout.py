@@ -19,7 +19,7 @@ from protectcalc.model import Timeline
 from protectcalc.render.jsonout import SCHEMA_VERSION, iso, timeline_dict
 from protectcalc.render.jsontext import dumps_indented
 from protectcalc.render.labels import label, plain
-from protectcalc.render.when import by_text, when_text
+from protectcalc.render.when import by_text, last_open_text, when_text
 
 if TYPE_CHECKING:
     from protectcalc.engine.layers import Layered
@@ -210,7 +210,7 @@ def _layer_lines(layered: Layered) -> list[Any]:
     """Each programme's next action, the next across all, and the last protection open."""
     from rich.text import Text
 
-    from protectcalc.engine.layers import last_open_text, next_across
+    from protectcalc.engine.layers import next_across
 
     lines: list[Any] = [Text("Every protection of this order", style="bold")]
     for layer in layered.all:
@@ -219,20 +219,21 @@ def _layer_lines(layered: Layered) -> list[Any]:
             lines.append(Text(f"  {layer.title}: {layer.timeline.phase_text}; nothing to do"))
             continue
         by = ""
-        if action.deadline is not None:
+        if action.deadline is not None:  # said as its last day, as the Next box says it
             left = format_span(time_between(layer.timeline.as_of, action.deadline))
-            by = f" by {action.deadline.strftime('%Y-%m-%d %H:%M %Z')} ({left} left)"
+            by = f": {by_text(action.deadline)} ({left} left)"
         lines.append(Text(f"  {layer.title}: {action.action.rstrip('.')}{by}"))
     across = next_across(layered)
-    if across is not None and across[1].deadline is not None:
+    if across is not None:
         layer, action = across
-        when = action.deadline.strftime("%Y-%m-%d %H:%M %Z") if action.deadline else ""
-        lines.append(
-            Text(
-                f"Next across all: {layer.title}: {action.action.rstrip('.')} by {when}",
-                style="bold",
+        if action.deadline is not None:
+            lines.append(
+                Text(
+                    f"Next across all: {layer.title}: {action.action.rstrip('.')}: "
+                    f"{by_text(action.deadline)}",
+                    style="bold",
+                )
             )
-        )
     lines.append(
         Text(last_open_text(layered)[:1].upper() + last_open_text(layered)[1:], style="bold")
     )

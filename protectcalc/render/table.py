@@ -15,7 +15,7 @@ from rich.text import Text
 from protectcalc.clock import time_between, utc
 from protectcalc.model import Actor, Timeline
 from protectcalc.render.labels import label
-from protectcalc.render.when import by_text, left_text, when_text
+from protectcalc.render.when import by_text, last_open_text, left_text, when_text
 
 if TYPE_CHECKING:
     from protectcalc.engine.layers import Layered
@@ -108,8 +108,6 @@ def render_table(timeline: Timeline) -> RenderableType:
 def render_layered_table(layered: Layered) -> RenderableType:
     """One section per programme protecting the order, then the last protection still open."""
     from rich.rule import Rule
-
-    from protectcalc.engine.layers import last_open_text
 
     parts: list[RenderableType] = []
     for layer in layered.all:

@@ -8,9 +8,13 @@ Why: a deadline is the first moment when it is too late (SPEC 2.3). Printed as
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from protectcalc.clock import format_span
 from protectcalc.model import EVENT_RULE, Actor, Milestone
+
+if TYPE_CHECKING:
+    from protectcalc.engine.layers import Layered
 
 DAY_FORMAT = "%Y-%m-%d %a"
 
@@ -56,3 +60,15 @@ def left_text(span: timedelta) -> str:
     """``1d 12h left`` ahead of a deadline, ``overdue by 2d 1h`` after it, never both."""
     text = format_span(span)
     return text if span < timedelta(0) else f"{text} left"
+
+
+def last_open_text(layered: Layered) -> str:
+    """``the last protection still open: PayPal Buyer Protection, 2026-07-30 Thu, until 24:00
+    MSK`` (its end said as its last day, as every deadline is)."""
+    from protectcalc.engine.layers import last_open
+
+    found = last_open(layered)
+    if found is None:
+        return "no protection is still open in any layer"
+    layer, end = found
+    return f"the last protection still open: {layer.title}, {by_text(end)}"
