@@ -462,7 +462,8 @@ def compute_timeline(
     An event the rule set does not read is refused, unless ``also_reads`` (what the other
     layers of the same order read) has it: then this layer simply does not use it.
     ``traces``: also write each milestone's ``trace``, the steps ``timeline --explain``
-    shows (no other view reads them; left empty otherwise, some 5% of an order's work).
+    shows (no other view reads them; left empty otherwise: about 3 % of an order's
+    instructions).
     """
     return _compute(order, rules, as_of, also_reads, texts=True, traces=traces)
 

@@ -27,7 +27,7 @@ from icalendar import Alarm, Calendar, Event
 from protectcalc import __version__
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
-from protectcalc.render.when import when_text
+from protectcalc.render.when import at_midnight, when_text
 
 
 def render_ics(timeline: Timeline, also: Sequence[tuple[str, Timeline]] = ()) -> str:
@@ -119,8 +119,7 @@ def _event(
 def is_all_day(item: Milestone) -> bool:
     """An all-day event on its last day: a business-day date, or an instant at local midnight
     (SPEC 2.3: the day before is the last day to act). The book's calendar uses it too."""
-    at = item.at
-    return at is None or at.hour == at.minute == at.second == at.microsecond == 0
+    return item.at is None or at_midnight(item.at)
 
 
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "UCT", "Universal", "Etc/UCT"})

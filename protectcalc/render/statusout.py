@@ -234,9 +234,8 @@ def _layer_lines(layered: Layered) -> list[Any]:
                     style="bold",
                 )
             )
-    lines.append(
-        Text(last_open_text(layered)[:1].upper() + last_open_text(layered)[1:], style="bold")
-    )
+    last_open = last_open_text(layered)
+    lines.append(Text(last_open[:1].upper() + last_open[1:], style="bold"))
     return lines
 
 

@@ -23,10 +23,15 @@ def _zone_abbreviation(moment: datetime) -> str:
     return moment.strftime("%Z")
 
 
+def at_midnight(moment: datetime) -> bool:
+    """At local midnight: the day before is the last day (SPEC 2.3)."""
+    return moment.timetz().replace(tzinfo=None) == time(0, 0)
+
+
 def by_text(moment: datetime, sep: str = ", ", word: str = "until") -> str:
     """An instant said as its last day: ``2026-03-15 Sun, until 24:00 MSK`` for 16 March 00:00."""
     zone = _zone_abbreviation(moment)
-    if moment.timetz().replace(tzinfo=None) == time(0, 0):
+    if at_midnight(moment):
         last = (moment - timedelta(microseconds=1)).date()
         return f"{last.strftime(DAY_FORMAT)}{sep}{word} 24:00 {zone}".rstrip()
     return f"{moment.strftime(DAY_FORMAT)}{sep}{word} {moment.strftime('%H:%M')} {zone}".rstrip()
