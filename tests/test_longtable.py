@@ -11,6 +11,7 @@ import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -194,3 +195,42 @@ def test_a_stack_exactly() -> None:
         "\n"
         "\n"
     )
+
+
+def _due_like_table() -> LongTable:
+    columns = (
+        LongColumn("When", no_wrap=True),
+        LongColumn("Time left", no_wrap=True, justify="right"),
+        LongColumn("Order"),
+        LongColumn("Deadline"),
+    )
+    row: tuple[Cell, ...] = (
+        ((("2026-03-02 Mon", None),), (("until 15:00 MSK", None),)),
+        ((("3h 0m", None),),),
+        ((("Headphones from the summer sale", None),),),
+        ((("Protection ends: last moment to open a dispute", None),),),
+    )
+    return LongTable("Your open deadlines", columns, [row, row])
+
+
+def test_a_rich_without_its_private_helpers_still_prints_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The long table borrows two private parts of Rich (the width narrowing and the line
+    breaker); a Rich release that moves or changes them must get Rich's own table, not a
+    traceback."""
+    from protectcalc.render import longtable
+
+    table = _due_like_table()
+    expected = printed(table.rich_table(), 60, colour=False)
+    assert "Headphones from the summer sale" not in expected  # narrow: shrunk and wrapped
+    assert printed(table, 60, colour=False) == expected
+
+    def changed(*args: object, **kwargs: object) -> list[int]:
+        raise TypeError("takes 2 positional arguments but 3 were given")
+
+    for helper in ("_collapse_widths", "_divide_line"):
+        for replacement in (None, changed):
+            with monkeypatch.context() as patched:
+                patched.setattr(longtable, helper, replacement)
+                assert printed(table, 60, colour=False) == expected, (helper, replacement)

@@ -16,7 +16,7 @@ test checks that each prints the same bytes as what it stands for, colours inclu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +39,21 @@ Cell = tuple[Line, ...]
 
 PADDING = 1
 """Rich's default cell padding, each side."""
+
+_collapse_widths: Callable[[list[int], list[bool], int], list[int]] | None = getattr(
+    Table, "_collapse_widths", None
+)
+"""Rich's own (private) narrowing of a table's columns, so the widths are its table's.
+
+Private parts of Rich can move in any release: without them (or when a call no longer fits
+their signature) the layout is left to Rich's table, which prints the same, only slower."""
+
+_divide_line: Callable[..., list[int]] | None
+"""Rich's own (private) line breaker, for wrapping a run of ASCII without a ``Text``."""
+try:
+    from rich._wrap import divide_line as _divide_line
+except ImportError:  # a Rich without it: Text.wrap does the work
+    _divide_line = None
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,13 @@ class LongTable:
         ]
         widths = [width or 1 for width in widths]
         if sum(widths) > available:
+            if _collapse_widths is None:
+                return None
             wrapable = [not column.no_wrap for column in self.columns]
-            widths = Table._collapse_widths(widths, wrapable, available)
+            try:
+                widths = _collapse_widths(widths, wrapable, available)
+            except TypeError:  # a Rich whose private helper changed: its own table draws
+                return None
             if sum(widths) > available:
                 return None  # Rich shrinks even the no-wrap columns then: let it
             # Rich measures again at the narrower widths, which changes nothing: a collapsed
@@ -255,11 +275,12 @@ def _wrap_ascii(
     """``Text.wrap`` of one styled run of printable ASCII (a cell is a character), without
     building a ``Text``: the same breaks (Rich's own ``divide_line``), the same trimming of
     spaces, justification and ellipsis. A note or a long label wraps this way in every row."""
-    try:
-        from rich._wrap import divide_line
-    except ImportError:  # a Rich without it: Text.wrap does the work
+    if _divide_line is None:
         return None
-    breaks = divide_line(text, width, fold=False)
+    try:
+        breaks = _divide_line(text, width, fold=False)
+    except TypeError:  # a Rich whose private helper changed: Text.wrap does the work
+        return None
     out: list[list[Segment]] = []
     for start, end in zip((0, *breaks), (*breaks, len(text)), strict=True):
         piece = text[start:end]
