@@ -58,25 +58,19 @@ _RULES_FOLDER = Path(__file__).parent
 
 
 def read_shipped(relative: str) -> str | None:
-    """A file of the package's ``rules`` folder (``data/aliexpress.toml``) as text, or None.
+    """A file of the package's ``rules`` folder (``data/aliexpress.toml``) as text, or None."""
+    data = read_shipped_bytes(relative)
+    return data.decode("utf-8") if data is not None else None
+
+
+def read_shipped_bytes(relative: str) -> bytes | None:
+    """A file of the package's ``rules`` folder as bytes, or None.
 
     Read from the folder itself when the package is installed as files (every ordinary
     install): importing and first using importlib.resources costs some milliseconds, a share
     of every command's start-up. A package inside a zip file is read through
     importlib.resources.
     """
-    try:
-        return (_RULES_FOLDER / relative).read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        pass
-    from importlib import resources
-
-    resource = resources.files("protectcalc.rules").joinpath(relative)
-    return resource.read_text(encoding="utf-8") if resource.is_file() else None
-
-
-def read_shipped_bytes(relative: str) -> bytes | None:
-    """A file of the package's ``rules`` folder as bytes, or None (see :func:`read_shipped`)."""
     try:
         return (_RULES_FOLDER / relative).read_bytes()
     except (OSError, ValueError):

@@ -288,15 +288,13 @@ def _expected_of(expect: Expect) -> Expected:
 def _milestone_ids(data: object, base: Path) -> list[str] | None:
     """The milestone ids the file's rule set can give (None: unknown, check at replay)."""
     from protectcalc.errors import InputError, RuleSetError
-    from protectcalc.rules.loader import is_shipped_name
 
     name = data.get("rules") if isinstance(data, dict) else None
     if name is not None and not isinstance(name, str):
         return None
-    if name is not None and not is_shipped_name(name) and not Path(name).is_absolute():
-        name = str(base / name)
+    path = None if name is None else _rule_path(name, base)  # what replay will load
     try:
-        return load_rule_set(name).plan_for(None).milestone_ids()
+        return load_rule_set(path).plan_for(None).milestone_ids()
     except (InputError, RuleSetError, OSError):
         return None
 
