@@ -308,3 +308,49 @@ def test_ics_reminders_follow_the_rule_sets_safety_margin(tmp_path: Path) -> Non
     text = render_ics(timeline)
     assert "TRIGGER;RELATED=END:-P2D\r\n" in text
     assert "-P1D\r\n" not in text
+
+
+MANY_EVENTS: dict[str, dict[str, object]] = {
+    "aliexpress": {"shipped": "2026-11-03", "delivery_days": 30, "dispute_opened": "2026-11-20"},
+    "paypal": {"placed": "2026-11-01", "paid": "2026-11-01", "delivered": "2026-11-10"},
+    "ebay": {"placed": "2026-11-10", "estimated_delivery": "2026-11-20"},
+    "amazon": {"placed": "2026-11-01", "estimated_delivery": "2026-11-12"},
+    "temu": {
+        "placed": "2026-11-01",
+        "estimated_delivery": "2026-11-12",
+        "return_submitted": "2026-11-20",
+    },
+    "etsy": {"placed": "2026-11-01", "estimated_delivery": "2026-11-12"},
+    "card": {"placed": "2026-11-01", "transaction_posted": "2026-11-02"},
+}
+"""For each shipped rule set, an order that gives several milestones with their sources."""
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+@pytest.mark.parametrize("rules_name", sorted(MANY_EVENTS))
+def test_the_milestone_table_keeps_every_column_readable(rules_name: str, width: int) -> None:
+    """Long source names (web pages' hosts, several to a rule) wrap in their own column; they
+    once took the whole width at 80 columns and squeezed the milestones' column to nothing."""
+    from protectcalc.rules import load_rule_set
+
+    timeline = timeline_for(
+        load_rule_set(rules_name),
+        tz="Europe/Berlin",
+        as_of="2026-11-23T10:00",
+        **MANY_EVENTS[rules_name],
+    )
+    assert len(timeline.milestones) >= 2
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(render_table(timeline))
+    assert isinstance(console.file, io.StringIO)
+    text = console.file.getvalue()
+    lines = text.splitlines()
+    header = lines[lines.index(next(x for x in lines if x.startswith("┏"))) + 1 :]
+    header = header[: header.index(next(x for x in header if x.startswith("┡")))]
+    titles = [
+        " ".join(" ".join(line.strip("┃").split("┃")[column].split()) for line in header).split()
+        for column in range(4)
+    ]
+    assert [words[0] for words in titles] == ["When", "Who", "Milestone", "Source"]
+    for item in timeline.milestones:
+        assert item.id in text, item.id

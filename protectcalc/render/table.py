@@ -34,7 +34,7 @@ def milestone_table(timeline: Timeline) -> Table:
     table.add_column("When", no_wrap=True)
     table.add_column("Who", no_wrap=True)
     table.add_column("Milestone and how it was computed", ratio=1)
-    table.add_column("Source", no_wrap=True)
+    table.add_column("Source", overflow="fold", max_width=20)
     for item in timeline.milestones:
         name = Text(label(item), style="bold" if item.actor is Actor.BUYER else "")
         name.append(f"  {item.id}" + (" (planned)" if item.projected else ""), style="dim")
