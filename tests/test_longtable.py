@@ -82,14 +82,18 @@ def test_prints_what_rich_prints(table: LongTable, width: int, colour: bool) -> 
     assert printed(table, width, colour) == printed(table.rich_table(), width, colour)
 
 
+DUE_COLUMNS = (
+    LongColumn("When", no_wrap=True),
+    LongColumn("Time left", no_wrap=True, justify="right"),
+    LongColumn("Order"),
+    LongColumn("Deadline"),
+)
+"""The columns of ``due``'s table."""
+
+
 def test_a_due_table_exactly() -> None:
     """Known output: wrapping in the name and label columns, the id dim, time right-aligned."""
-    columns = (
-        LongColumn("When", no_wrap=True),
-        LongColumn("Time left", no_wrap=True, justify="right"),
-        LongColumn("Order"),
-        LongColumn("Deadline"),
-    )
+    columns = DUE_COLUMNS
     rows: list[tuple[Cell, ...]] = [
         (
             ((("2026-03-02 Mon", None),), (("until 15:00 MSK", None),)),
@@ -198,12 +202,7 @@ def test_a_stack_exactly() -> None:
 
 
 def _due_like_table() -> LongTable:
-    columns = (
-        LongColumn("When", no_wrap=True),
-        LongColumn("Time left", no_wrap=True, justify="right"),
-        LongColumn("Order"),
-        LongColumn("Deadline"),
-    )
+    columns = DUE_COLUMNS
     row: tuple[Cell, ...] = (
         ((("2026-03-02 Mon", None),), (("until 15:00 MSK", None),)),
         ((("3h 0m", None),),),
