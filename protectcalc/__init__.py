@@ -34,6 +34,7 @@ def compute(
     """
     from dataclasses import fields
     from datetime import UTC
+    from difflib import get_close_matches
     from zoneinfo import ZoneInfo
 
     from protectcalc.engine.scalar import compute_timeline
@@ -42,12 +43,17 @@ def compute(
     from protectcalc.render.jsonout import timeline_dict
     from protectcalc.rules import load_rule_set
 
-    known = {item.name for item in fields(OrderInput)}
+    not_order = ("rules", "readings", "as_of", "dayfirst", "also")  # arguments of their own
+    known = [item.name for item in fields(OrderInput) if item.name not in not_order]
     values: dict[str, Any] = {}
     for key, value in order.items():
         name = key.replace("-", "_")
-        if name not in known or name in ("rules", "readings", "as_of", "dayfirst", "also"):
-            raise InputError(name, key, "is not an order field (see protectcalc --help)")
+        if name not in known:
+            close = get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else " (see protectcalc --help)"
+            if name in ("rules", "readings", "as_of"):
+                hint = f"; give it as compute(..., {name}=...)"
+            raise InputError(name, key, f"is not an order field{hint}")
         if isinstance(value, datetime):
             value = value.isoformat()
         if name in _REPEATED:

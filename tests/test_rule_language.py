@@ -12,7 +12,7 @@ import pytest
 
 import protectcalc
 from protectcalc.cli import run
-from protectcalc.errors import RuleSetError
+from protectcalc.errors import InputError, RuleSetError
 from protectcalc.rules import load_rule_set
 
 PACKAGE = Path(protectcalc.__file__).parent
@@ -250,6 +250,29 @@ def test_library_compute_returns_the_json_contract() -> None:
     )
     assert short["summary"]["protection_end"] == "2026-03-01T00:00+03:00"
     assert short["phase"] == "protection_expired"
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("payd", "--payd payd: is not an order field; did you mean paid?"),
+        (
+            "seller-respond",
+            "--seller-respond seller-respond: is not an order field; did you "
+            "mean seller_responded?",
+        ),
+        ("as_of", "--as-of as_of: is not an order field; give it as compute(..., as_of=...)"),
+        (
+            "readings",
+            "--readings readings: is not an order field; give it as compute(..., readings=...)",
+        ),
+        ("zzzz", "--zzzz zzzz: is not an order field (see protectcalc --help)"),
+    ],
+)
+def test_library_compute_names_a_misspelt_key(key: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        protectcalc.compute({key: "2026-03-01"})
+    assert str(caught.value) == message
 
 
 def test_set_overrides_one_number_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
