@@ -207,6 +207,10 @@ class Milestone:
     """How it was computed, step by step, for ``timeline --explain``."""
     begins: datetime | None = None
     """For a business-day date: the moment its day begins (when it counts as due)."""
+    kind: str = "deadline"
+    """The rule set's kind of milestone: ``deadline``, ``safe_date``, ``event``, ``planned``
+    or ``estimate`` (a date expected, such as a delivery estimate: nobody acts by it, so views
+    name the date itself, not a last day)."""
 
     def __init__(
         self,
@@ -226,6 +230,7 @@ class Milestone:
         on_calendar: bool = False,
         trace: tuple[str, ...] = (),
         begins: datetime | None = None,
+        kind: str = "deadline",
     ) -> None:
         """The fields in one dict update: a frozen dataclass's own ``__init__`` calls
         ``object.__setattr__`` once per field, and an order builds about fifteen milestones
@@ -248,6 +253,7 @@ class Milestone:
                 "on_calendar": on_calendar,
                 "trace": trace,
                 "begins": begins,
+                "kind": kind,
             }
         )
 

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.chart import PLANNED, REAL, Axis, bar_columns, chart_text, render_chart
-from protectcalc.render.windows import family, lanes, last_day, milestone_windows
+from protectcalc.render.windows import family, lanes, milestone_windows
 from tests.conftest import timeline_for
 from tests.test_cli import invoke
 
@@ -49,16 +49,16 @@ B Leave a review by: last day 30 Mar
 C Open a dispute by (safe date): last day 14 Mar; the bar is the margin kept
   after it
 D Seller must answer the dispute: last days 19 Mar, 1 Apr, 14 Apr (planned)
-E Dispute escalates to AliExpress: last day 22 Apr (planned)
+E Dispute escalates to AliExpress: 22 Apr at 24:00 (planned)
 F You must answer the seller: last days 28 Mar, 10 Apr, 23 Apr (planned)"""
 
 
 def test_last_day_of_a_midnight_deadline_is_the_day_before() -> None:
     base = Milestone("x", date(2026, 3, 16), at(16), Actor.BUYER, "r", "e")
-    assert last_day(base) == date(2026, 3, 15)
-    assert last_day(replace(base, at=at(16, hour=9))) == date(2026, 3, 16)
+    assert base.last_day == date(2026, 3, 15)
+    assert replace(base, at=at(16, hour=9)).last_day == date(2026, 3, 16)
     business = replace(base, at=None, day=date(2026, 3, 20))
-    assert last_day(business) == date(2026, 3, 19)
+    assert business.last_day == date(2026, 3, 19)
 
 
 def test_windows_are_every_milestone_with_a_start_other_than_its_instant() -> None:
@@ -196,3 +196,40 @@ def test_readme_shows_this_chart_and_its_picture() -> None:
     assert "![" in readme and "(docs/timeline.png)" in readme
     png = Path(__file__).resolve().parents[1] / "docs" / "timeline.png"
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_an_estimate_is_named_by_its_own_date_in_every_view() -> None:
+    """A delivery estimate is no deadline: the table, the chart and the range line name the
+    day the parcel is expected (15 business days after 3 Nov = 24 Nov), not the day before
+    as a last day; the chart's bar covers that day. A platform step keeps its time."""
+    from protectcalc.render.table import render_table
+    from protectcalc.render.when import shown_day, when_text
+
+    timeline = timeline_for(
+        shipped="2026-11-03", delivery_days=30, tz="Europe/Moscow", as_of="2026-11-05T10:00"
+    )
+    found = {item.id: item for item in timeline.milestones}
+    earliest, period_end = found["delivery_earliest"], found["delivery_period_end"]
+    assert (earliest.kind, earliest.at, earliest.day) == ("estimate", None, date(2026, 11, 24))
+    assert found["protection_end"].kind == "deadline"
+    assert when_text(earliest) == "2026-11-24 Tue (business day)"
+    assert shown_day(earliest) == date(2026, 11, 24)
+    assert when_text(period_end) == "2026-12-02 Wed, at 24:00 MSK"
+    windows = {w.milestone.id: w for w in milestone_windows(timeline)}
+    assert windows["delivery_earliest"].last_day == date(2026, 11, 24)  # the bar covers it
+    assert windows["delivery_earliest"].deadline_day == date(2026, 11, 24)
+    legend = chart_text([("aliexpress", timeline)], 80).plain.splitlines()
+    assert "A Parcel expected at the earliest: 24 Nov" in legend
+    assert "B Delivery period ends (order completes): 2 Dec at 24:00" in legend
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+    console.print(render_table(timeline))
+    assert isinstance(console.file, io.StringIO)
+    table = console.file.getvalue()
+    assert "│ 2026-11-24 Tue " in table and "2026-11-23" not in table  # not a last day before
+    status = invoke(
+        ["status", "--shipped", "2026-11-03", "--delivery-days", "30", "--tz", "Europe/Moscow",
+         "--as-of", "2026-11-05T10:00"]
+    )  # fmt: skip
+    assert status.exit_code == 0
+    assert "Parcel usually arrives: 2026-11-24 Tue" in status.stdout
+    assert "A Parcel expected at the earliest: 24 Nov" in status.stdout

@@ -285,6 +285,8 @@ class _CaseFacts:
     sources: tuple[Source, ...]
     """The sources of its rules (when it borrows none from another milestone)."""
     applies_trace: str | None
+    kind: str
+    """The milestone's kind as the rule set names it (``deadline``, ``estimate`` ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,7 @@ def _case_facts(
         subtract_trace,
         () if case.borrows_rules else rules.sources(*case.rule_ids),
         f"applies because {case.when_text}" if case.when_text else None,
+        node.spec.kind.value,
     )
 
 
@@ -608,6 +611,7 @@ def _evaluate_case(
             label=node.spec.label,
             on_calendar=node.on_calendar,
             trace=(f"{case.event} given: {wall(given)}",) if scope.traces else (),
+            kind=facts.kind,
         )
     plan = scope.plan
     assert case.anchor is not None
@@ -710,6 +714,7 @@ def _evaluate_case(
         node.on_calendar,
         trace,
         start_of_day(day, scope.order.timezone) if at is None else None,
+        facts.kind,
     )
 
 

@@ -20,6 +20,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from protectcalc.model import Actor
+from protectcalc.render.when import at_midnight, is_deadline
 from protectcalc.render.windows import Lane, Layer, LayerLanes, Window, layer_lanes
 
 REAL = "█"
@@ -220,16 +221,27 @@ def _legend(keyed: Sequence[tuple[str, Lane]], axis: Axis, width: int) -> list[T
         planned = [window.planned for window in lane.windows]
         mixed = any(planned) and not all(planned)
         days = ", ".join(
-            _glued(day_label(window.deadline_day))
-            + (" (planned)" if mixed and window.planned else "")
+            _glued(_day_text(window)) + (" (planned)" if mixed and window.planned else "")
             for window in lane.windows
         )
-        noun = "last days" if len(lane.windows) > 1 else "last day"
-        text = f"{key} {lane.title}: {noun} {days}" + (" (planned)" if all(planned) else "")
+        noun = ""  # a platform step or an estimate is named by its date, not a last day
+        if is_deadline(lane.windows[0].milestone):
+            noun = "last days " if len(lane.windows) > 1 else "last day "
+        text = f"{key} {lane.title}: {noun}{days}" + (" (planned)" if all(planned) else "")
         if any(window.reversed for window in lane.windows):
             text += "; the bar is the margin kept after it"
         lines.extend(_wrapped(text, width, ""))
     return lines
+
+
+def _day_text(window: Window) -> str:
+    """A deadline's last day (``15 Mar``); for a platform step its day and time as the table
+    says it (``7 Nov at 24:00``), for an estimate its own date (``9 Mar``)."""
+    item = window.milestone
+    text = day_label(window.deadline_day)
+    if item.at is None or is_deadline(item):
+        return text
+    return f"{text} at {'24:00' if at_midnight(item.at) else item.at.strftime('%H:%M')}"
 
 
 _GLUE = "\u00a0"

@@ -123,7 +123,9 @@ def figure(layers: Sequence[Layer], name: str = "order") -> tuple[Figure, str]:
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", which="major", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.set_xlabel(f"local dates ({built[0].timeline.timezone}); labels: the last day of each")
+    ax.set_xlabel(
+        f"local dates ({built[0].timeline.timezone}); labels: the last day of each deadline"
+    )
     as_of = built[0].timeline.as_of
     if begin <= as_of <= end + timedelta(days=4):
         line = ax.axvline(_num(as_of), color=AS_OF_COLOUR, linewidth=1.2)

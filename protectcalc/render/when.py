@@ -7,7 +7,7 @@ Why: a deadline is the first moment when it is too late (SPEC 2.3). Printed as
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from protectcalc.clock import format_span
@@ -37,9 +37,27 @@ def by_text(moment: datetime, sep: str = ", ", word: str = "until") -> str:
     return f"{moment.strftime(DAY_FORMAT)}{sep}{word} {moment.strftime('%H:%M')} {zone}".rstrip()
 
 
+NOT_ACTED_BY = frozenset({"event", "planned", "estimate"})
+"""Milestone kinds nobody acts by: something given, a step the platform plans, a date expected."""
+
+
 def is_deadline(item: Milestone) -> bool:
-    """Someone must act by it (a buyer's or seller's deadline), not an event or a platform step."""
-    return item.rule != EVENT_RULE and item.actor is not Actor.PLATFORM
+    """Someone must act by it (a buyer's or seller's deadline), not an event, a platform step
+    or an estimate (a delivery expected on a date is not a last day for anyone)."""
+    return (
+        item.rule != EVENT_RULE
+        and item.actor is not Actor.PLATFORM
+        and item.kind not in NOT_ACTED_BY
+    )
+
+
+def shown_day(item: Milestone) -> date:
+    """The date every view names for a milestone: a deadline's last day; for anything else
+    its own date (a business-day date), or the day of its instant (one at midnight is
+    ``at 24:00`` of the day before)."""
+    if item.at is None and not is_deadline(item):
+        return item.day
+    return item.last_day
 
 
 def when_text(item: Milestone, sep: str = ", ") -> str:

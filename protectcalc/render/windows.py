@@ -14,26 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from protectcalc.clock import start_of_day
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
+from protectcalc.render.when import is_deadline, shown_day
 
 Layer = tuple[str, Timeline]
 """One programme protecting an order: its name and its timeline."""
 
 _ROUND_SUFFIX = re.compile(r"_\d+$")
 _ROUND_WORDS = re.compile(r"\s*\((round|part|step)\s+\d+\)\s*$", re.IGNORECASE)
-
-
-def last_day(milestone: Milestone) -> date:
-    """The local date of the last moment before a milestone falls due.
-
-    A deadline is the first moment when it is too late, so one at local midnight leaves the day
-    before as the last day; a business-day date falls due as it begins, so its last day is the
-    day before it too.
-    """
-    if milestone.at is None:
-        return milestone.day - timedelta(days=1)
-    return (milestone.at - timedelta(microseconds=1)).date()
 
 
 @dataclass(frozen=True)
@@ -74,8 +64,9 @@ class Window:
 
     @property
     def deadline_day(self) -> date:
-        """The milestone's own last day, the date the chart labels it with."""
-        return last_day(self.milestone)
+        """The date the chart labels it with, as every view names it: a deadline's last day,
+        an estimate's or a platform date's own day (see :func:`render.when.shown_day`)."""
+        return shown_day(self.milestone)
 
     @property
     def bar_id(self) -> str:
@@ -106,7 +97,12 @@ def family(milestone_id: str) -> str:
     return _ROUND_SUFFIX.sub("", milestone_id)
 
 
-def _end(milestone: Milestone) -> datetime | None:
+def _end(milestone: Milestone, zone: ZoneInfo) -> datetime | None:
+    """Where its bar ends: its instant; a business-day date that is no deadline (a delivery
+    estimate) at the end of its own day, the day it is labelled with (a deadline's bar ends
+    as its date begins, after its last day)."""
+    if milestone.at is None and not is_deadline(milestone):
+        return start_of_day(milestone.day + timedelta(days=1), zone)
     return milestone.as_instant()
 
 
@@ -116,10 +112,11 @@ def milestone_windows(timeline: Timeline, zone: ZoneInfo | None = None) -> list[
     ``start`` after the instant means the window counts back from ``start`` (a margin before a
     later deadline): the bar still runs from the earlier to the later instant.
     """
-    tz = zone or ZoneInfo(timeline.timezone)
+    own = ZoneInfo(timeline.timezone)
+    tz = zone or own
     spans: list[tuple[Milestone, datetime, datetime]] = []
     for item in timeline.milestones:
-        end = _end(item)
+        end = _end(item, own)
         if item.start is None or end is None or item.start == end:
             continue
         first, second = sorted((item.start.astimezone(tz), end.astimezone(tz)))
