@@ -146,6 +146,10 @@ is no sign that the moment judged is too early."""
 EVENT_RULE = "event"
 """The ``rule`` of a milestone that is a real event the user gave, not a computed one."""
 
+NOT_ACTED_BY = frozenset({"event", "planned", "estimate"})
+"""Milestone kinds nobody acts by: something given, a step the platform plans, a date expected
+(a delivery estimate). Views name their own date, and no one's open deadlines list them."""
+
 
 @dataclass(frozen=True)
 class Source:

@@ -306,3 +306,34 @@ def test_status_reads_an_order_file(tmp_path: Path) -> None:
     result = invoke(["status", str(order), "--as-of", "2026-03-14T12:00", "--within", "2d"])
     assert result.exit_code == 3, result.output
     assert "Time left: 1d 12h" in result.stdout
+
+
+def test_a_buyers_estimate_is_no_open_deadline(tmp_path: Path) -> None:
+    """A user's rule file may give the buyer a planned step or an estimate (``kind``): it is
+    shown on the timeline by its own date, but status, due and the calendar list deadlines
+    only (a deadline of the same file still is listed)."""
+    rules = tmp_path / "shop.toml"
+    rules.write_text(
+        (Path(__file__).parents[1] / "examples" / "shop.toml").read_text(encoding="utf-8")
+        + """
+[milestones.refund_expected]
+label = "Refund expected around"
+actor = "buyer"
+kind = "estimate"
+when = "present(delivered)"
+from = "delivered"
+add = "return_window"
+explain = "delivered {from} + {return_window}"
+""",
+        encoding="utf-8",
+    )
+    args = ["--rules", str(rules), "--shipped", "2026-03-01", "--delivered", "2026-03-10"]
+    data = status_json(*args, "--tz", "UTC", "--as-of", "2026-03-11")
+    assert "return_due" in deadline_ids(data)
+    assert "refund_expected" not in deadline_ids(data)
+    table = invoke(["timeline", *args, "--tz", "UTC", "--as-of", "2026-03-11"])
+    assert table.exit_code == 0, table.output
+    assert "Refund expected around" in table.stdout
+    ics = invoke(["timeline", *args, "--tz", "UTC", "--as-of", "2026-03-11", "-f", "ics"])
+    assert "SUMMARY:Return the item by" in ics.stdout  # on the calendar by default
+    assert "Refund expected around" not in ics.stdout  # an estimate is not, unless asked

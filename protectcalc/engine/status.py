@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from protectcalc.clock import time_between, utc
-from protectcalc.model import EVENT_RULE, Actor, Milestone, Order, Timeline, Warning
+from protectcalc.model import EVENT_RULE, NOT_ACTED_BY, Actor, Milestone, Order, Timeline, Warning
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ def open_buyer_deadlines(order: Order, timeline: Timeline) -> list[Deadline]:
     found: list[Deadline] = []
     for item in timeline.milestones:
         if item.actor is not Actor.BUYER or item.projected or item.rule == EVENT_RULE:
+            continue
+        if item.kind in NOT_ACTED_BY:  # a buyer's planned step or estimate is no deadline
             continue
         if item.done:
             continue

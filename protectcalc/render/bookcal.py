@@ -34,7 +34,7 @@ from icalendar import Alarm, Calendar, Event
 
 from protectcalc import __version__
 from protectcalc.engine.status import open_buyer_deadlines
-from protectcalc.model import EVENT_RULE, Milestone, Order, Timeline
+from protectcalc.model import EVENT_RULE, NOT_ACTED_BY, Milestone, Order, Timeline
 from protectcalc.render.ics import ical_instant, is_all_day
 from protectcalc.render.labels import label
 from protectcalc.render.when import when_text
@@ -108,8 +108,14 @@ def _start_key(start: datetime | date) -> str:
 
 
 def _on_calendar(item: Milestone) -> bool:
-    """A real deadline the rule set puts on the calendar (the buyer's own, by default)."""
-    return item.on_calendar and item.rule != EVENT_RULE and not item.projected
+    """A real deadline the rule set puts on the calendar (the buyer's own, by default); a
+    planned step or an estimate is never one here (the book's calendar lists deadlines)."""
+    return (
+        item.on_calendar
+        and item.rule != EVENT_RULE
+        and not item.projected
+        and item.kind not in NOT_ACTED_BY
+    )
 
 
 def wanted_events(

@@ -27,7 +27,7 @@ from icalendar import Alarm, Calendar, Event
 from protectcalc import __version__
 from protectcalc.model import Actor, Milestone, Timeline
 from protectcalc.render.labels import label
-from protectcalc.render.when import at_midnight, when_text
+from protectcalc.render.when import at_midnight, shown_day, when_text
 
 
 def render_ics(timeline: Timeline, also: Sequence[tuple[str, Timeline]] = ()) -> str:
@@ -51,7 +51,7 @@ def render_ics(timeline: Timeline, also: Sequence[tuple[str, Timeline]] = ()) ->
     for item in chosen:
         prefix = f"{timeline.rules.split('[')[0]}: " if also else ""
         calendar.add_component(_event(item, stamp, margin, timeline.projected_note, prefix))
-    days = [item.last_day for item in chosen]
+    days = [shown_day(item) for item in chosen]
     for name, layer in also:
         for item in layer.milestones:
             if _on_calendar(item):
@@ -59,7 +59,7 @@ def render_ics(timeline: Timeline, also: Sequence[tuple[str, Timeline]] = ()) ->
                     item, stamp, layer.safety_margin, layer.projected_note, f"{name}: ", name
                 )
                 calendar.add_component(event)
-                days.append(item.last_day)
+                days.append(shown_day(item))
     days = days or [timeline.as_of.date()]
     calendar.add_missing_timezones(
         first_date=date(min(days).year - 1, 1, 1), last_date=date(max(days).year + 2, 1, 1)
@@ -97,8 +97,9 @@ def _event(
     event.add("description", _description(item, planned))
     all_day = is_all_day(item)
     if all_day:
-        event.add("dtstart", item.last_day)
-        event.add("dtend", item.last_day + timedelta(days=1))
+        day = shown_day(item)  # a deadline's last day; an estimate's own date
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
     else:
         assert item.at is not None
         event.add("dtstart", ical_instant(item.at))

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from protectcalc.clock import format_span
-from protectcalc.model import EVENT_RULE, Actor, Milestone
+from protectcalc.model import EVENT_RULE, NOT_ACTED_BY, Actor, Milestone
 
 if TYPE_CHECKING:
     from protectcalc.engine.layers import Layered
@@ -35,10 +35,6 @@ def by_text(moment: datetime, sep: str = ", ", word: str = "until") -> str:
         last = (moment - timedelta(microseconds=1)).date()
         return f"{last.strftime(DAY_FORMAT)}{sep}{word} 24:00 {zone}".rstrip()
     return f"{moment.strftime(DAY_FORMAT)}{sep}{word} {moment.strftime('%H:%M')} {zone}".rstrip()
-
-
-NOT_ACTED_BY = frozenset({"event", "planned", "estimate"})
-"""Milestone kinds nobody acts by: something given, a step the platform plans, a date expected."""
 
 
 def is_deadline(item: Milestone) -> bool:

@@ -16,8 +16,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from protectcalc.errors import RuleSetError
+from protectcalc.model import NOT_ACTED_BY, Phase
 from protectcalc.model import SINGLE_EVENTS as SINGLE_EVENTS  # the shared vocabulary
-from protectcalc.model import Phase
 from protectcalc.rules.expr import (
     Compiled,
     Condition,
@@ -35,7 +35,6 @@ from protectcalc.rules.schema import (
     Case,
     CycleSpec,
     InputSpec,
-    Kind,
     MilestoneSpec,
     Reading,
     Rule,
@@ -762,7 +761,8 @@ def _compile_milestone(
         names.update(note.names)
     on_calendar = spec.on_calendar
     if on_calendar is None:
-        on_calendar = spec.actor == "buyer" and spec.kind is not Kind.EVENT
+        # the buyer's own deadlines; an event, a planned step or an estimate is not one
+        on_calendar = spec.actor == "buyer" and spec.kind.value not in NOT_ACTED_BY
     first_case = compile_first([parse(case.when) if case.when else None for case in all_cases])
     compiled = MilestoneNode(node_id, spec, cases, done, note, on_calendar, rank, first_case)
     return compiled, names
