@@ -261,6 +261,12 @@ class Milestone:
             }
         )
 
+    @property
+    def acted_by(self) -> bool:
+        """Someone acts by it: not an event the user gave, nor a planned step or an estimate
+        (see :data:`NOT_ACTED_BY`). Who acts, buyer, seller or platform, is ``actor``."""
+        return self.rule != EVENT_RULE and self.kind not in NOT_ACTED_BY
+
     def as_instant(self) -> datetime | None:
         """The instant it falls at; a business-day date counts as due when its day begins."""
         return self.at if self.at is not None else self.begins

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from protectcalc.clock import time_between, utc
-from protectcalc.model import EVENT_RULE, NOT_ACTED_BY, Actor, Milestone, Order, Timeline, Warning
+from protectcalc.model import Actor, Milestone, Order, Timeline, Warning
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,8 @@ def open_buyer_deadlines(order: Order, timeline: Timeline) -> list[Deadline]:
     """The buyer's deadlines still ahead and not yet met, soonest first."""
     found: list[Deadline] = []
     for item in timeline.milestones:
-        if item.actor is not Actor.BUYER or item.projected or item.rule == EVENT_RULE:
-            continue
-        if item.kind in NOT_ACTED_BY:  # a buyer's planned step or estimate is no deadline
-            continue
+        if item.actor is not Actor.BUYER or item.projected or not item.acted_by:
+            continue  # a planned reply, an event given, a planned step or an estimate
         if item.done:
             continue
         due = item.due(order.timezone)

@@ -34,10 +34,10 @@ from icalendar import Alarm, Calendar, Event
 
 from protectcalc import __version__
 from protectcalc.engine.status import open_buyer_deadlines
-from protectcalc.model import EVENT_RULE, NOT_ACTED_BY, Milestone, Order, Timeline
+from protectcalc.model import Milestone, Order, Timeline
 from protectcalc.render.ics import ical_instant, is_all_day
 from protectcalc.render.labels import label
-from protectcalc.render.when import when_text
+from protectcalc.render.when import shown_day, when_text
 
 PRODID = f"-//protectcalc//protectcalc {__version__} order book//EN"
 UID_DOMAIN = "@protectcalc-book"
@@ -110,12 +110,7 @@ def _start_key(start: datetime | date) -> str:
 def _on_calendar(item: Milestone) -> bool:
     """A real deadline the rule set puts on the calendar (the buyer's own, by default); a
     planned step or an estimate is never one here (the book's calendar lists deadlines)."""
-    return (
-        item.on_calendar
-        and item.rule != EVENT_RULE
-        and not item.projected
-        and item.kind not in NOT_ACTED_BY
-    )
+    return item.on_calendar and item.acted_by and not item.projected
 
 
 def wanted_events(
@@ -137,7 +132,7 @@ def wanted_events(
             start: datetime | date = (
                 ical_instant(item.at)
                 if item.at is not None and not is_all_day(item)
-                else item.last_day
+                else shown_day(item)
             )
             title = f"{label(item)}: {entry.name}"
             text = _description(entry, item)

@@ -20,7 +20,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from protectcalc.model import Actor
-from protectcalc.render.when import at_midnight, is_deadline
+from protectcalc.render.when import clock_text, is_deadline
 from protectcalc.render.windows import Lane, Layer, LayerLanes, Window, layer_lanes
 
 REAL = "█"
@@ -241,7 +241,7 @@ def _day_text(window: Window) -> str:
     text = day_label(window.deadline_day)
     if item.at is None or is_deadline(item):
         return text
-    return f"{text} at {'24:00' if at_midnight(item.at) else item.at.strftime('%H:%M')}"
+    return f"{text} at {clock_text(item.at)}"
 
 
 _GLUE = "\u00a0"

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from protectcalc.clock import format_span
-from protectcalc.model import EVENT_RULE, NOT_ACTED_BY, Actor, Milestone
+from protectcalc.model import EVENT_RULE, Actor, Milestone
 
 if TYPE_CHECKING:
     from protectcalc.engine.layers import Layered
@@ -28,23 +28,24 @@ def at_midnight(moment: datetime) -> bool:
     return moment.timetz().replace(tzinfo=None) == time(0, 0)
 
 
+def clock_text(moment: datetime) -> str:
+    """The local time of day, ``24:00`` at midnight (said on the day before, SPEC 2.3)."""
+    return "24:00" if at_midnight(moment) else moment.strftime("%H:%M")
+
+
 def by_text(moment: datetime, sep: str = ", ", word: str = "until") -> str:
     """An instant said as its last day: ``2026-03-15 Sun, until 24:00 MSK`` for 16 March 00:00."""
-    zone = _zone_abbreviation(moment)
-    if at_midnight(moment):
-        last = (moment - timedelta(microseconds=1)).date()
-        return f"{last.strftime(DAY_FORMAT)}{sep}{word} 24:00 {zone}".rstrip()
-    return f"{moment.strftime(DAY_FORMAT)}{sep}{word} {moment.strftime('%H:%M')} {zone}".rstrip()
+    day = (moment - timedelta(microseconds=1)).date() if at_midnight(moment) else moment.date()
+    text = (
+        f"{day.strftime(DAY_FORMAT)}{sep}{word} {clock_text(moment)} {_zone_abbreviation(moment)}"
+    )
+    return text.rstrip()
 
 
 def is_deadline(item: Milestone) -> bool:
     """Someone must act by it (a buyer's or seller's deadline), not an event, a platform step
     or an estimate (a delivery expected on a date is not a last day for anyone)."""
-    return (
-        item.rule != EVENT_RULE
-        and item.actor is not Actor.PLATFORM
-        and item.kind not in NOT_ACTED_BY
-    )
+    return item.acted_by and item.actor is not Actor.PLATFORM
 
 
 def shown_day(item: Milestone) -> date:
